@@ -1,0 +1,46 @@
+# The two commands a newcomer needs: `make run` (the all-in-one) and `make test` (everything CI runs).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.install.stamp
+
+.PHONY: install run test lint typecheck pytest devstack-up devstack-down bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+run: install
+	$(BIN)/todo up
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+devstack-up:
+	scripts/devstack up postgres
+
+devstack-down:
+	scripts/devstack down
+
+pytest: install devstack-up
+	env $$(scripts/devstack env) $(BIN)/pytest
+
+test: lint typecheck pytest
+
+bench: install devstack-up
+	env $$(scripts/devstack env) $(BIN)/python bench/api_load.py
+
+lock:
+	$(BIN)/uv pip compile --quiet --python $(BIN)/python pyproject.toml --extra dev -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,3 @@
+"""todo: an event-driven task platform."""
+
+__version__ = "0.1.0"

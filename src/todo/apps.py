@@ -1,0 +1,58 @@
+"""Builds the ASGI apps: the backend API (and, in later issues, the other roles)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from todo import __version__
+from todo.analytics.routes import router as stats_router
+from todo.auth.routes import router as auth_router
+from todo.bootstrap import Container
+from todo.platform import http_errors
+from todo.platform.health import router as health_router
+from todo.platform.middleware import RequestContextMiddleware
+from todo.recurrence.routes import router as recurrence_router
+from todo.tasks.routes import router as tasks_router
+
+DESCRIPTION = """
+Tasks with priorities, due dates and reminders; recurring tasks that create their own occurrences;
+every change published as a CloudEvent through a transactional outbox.
+
+Sign up with `POST /api/auth/register`, then use **Authorize** (email as username) to try the rest.
+"""
+
+
+def create_api_app(container: Container, *, manage_lifecycle: bool = True) -> FastAPI:
+    """The backend. With `manage_lifecycle` the app starts and stops the container's workers itself."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if manage_lifecycle:
+            await container.start()
+        try:
+            yield
+        finally:
+            if manage_lifecycle:
+                await container.stop()
+
+    app = FastAPI(title="todo", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.container = container
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=container.settings.max_body_bytes)
+    http_errors.install(app)
+    for router in (auth_router, tasks_router, recurrence_router, stats_router, health_router):
+        app.include_router(router)
+    return app
+
+
+def api_app_from_environment() -> FastAPI:
+    """The factory `todo serve api` hands to uvicorn (one call per worker process)."""
+    from todo.bootstrap import build_container
+    from todo.config import Role, Settings, ensure_jwt_secret
+    from todo.platform import logging as todo_logging
+
+    settings = ensure_jwt_secret(Settings(), Role.api)
+    todo_logging.configure(settings.log_level, as_json=settings.log_json)
+    return create_api_app(build_container(settings))

@@ -1,0 +1,70 @@
+"""What the auth endpoints accept and answer."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+
+from todo.timeutil import is_valid_timezone
+
+
+def _check_timezone(name: str) -> str:
+    if not is_valid_timezone(name):
+        raise ValueError(f"{name!r} is not an IANA time zone name (e.g. 'Europe/Berlin')")
+    return name
+
+
+TimezoneName = Annotated[
+    str, Field(max_length=64, examples=["Europe/Berlin"]), AfterValidator(_check_timezone)
+]
+Password = Annotated[str, Field(min_length=8, max_length=256)]
+
+
+class RegisterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+    password: Password
+    display_name: str = Field(default="", max_length=100)
+    timezone: TimezoneName = "UTC"
+
+    model_config["json_schema_extra"] = {
+        "examples": [
+            {"email": "ada@example.com", "password": "correct horse battery", "timezone": "Europe/London"}
+        ]
+    }
+
+
+class LoginIn(BaseModel):
+    email: EmailStr
+    password: str = Field(max_length=256)
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    display_name: str
+    timezone: str
+    created_at: datetime
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str | None = Field(default=None, max_length=100)
+    timezone: TimezoneName | None = None
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int = Field(description="Seconds until the token expires")
+
+
+class RegisterOut(TokenOut):
+    user: UserRead

@@ -1,0 +1,111 @@
+"""The `todo` command."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.panel import Panel
+
+from todo import __version__
+from todo.config import ConfigError, Role, Settings, ensure_jwt_secret
+from todo.platform import logging as todo_logging
+
+app = typer.Typer(help="todo: an event-driven task platform.", no_args_is_help=True)
+serve = typer.Typer(help="Run one service of the distributed deployment.", no_args_is_help=True)
+app.add_typer(serve, name="serve")
+console = Console(stderr=True)
+
+
+def _settings(role: Role) -> Settings:
+    try:
+        return ensure_jwt_secret(Settings(), role)
+    except ConfigError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (safe to run again)."""
+    from todo.migrate import upgrade
+
+    settings = Settings()
+    upgrade(settings.resolved_database_url)
+    console.print(f"[green]database is up to date[/green] ({_redact(settings.resolved_database_url)})")
+
+
+@app.command()
+def up(
+    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="API port")] = None,
+) -> None:
+    """The all-in-one: migrate, then serve the API with the relay and consumers in one process."""
+    from todo.apps import create_api_app
+    from todo.bootstrap import build_container
+    from todo.migrate import upgrade
+
+    settings = _settings(Role.all_in_one)
+    settings = settings.model_copy(update={k: v for k, v in {"host": host, "api_port": port}.items() if v})
+    todo_logging.configure(settings.log_level, as_json=settings.log_json)
+    upgrade(settings.resolved_database_url)
+    base = f"http://{settings.host}:{settings.api_port}"
+    console.print(
+        Panel.fit(
+            f"API      {base}/api\nDocs     {base}/docs\nMetrics  {base}/metrics\n"
+            f"Data     {_redact(settings.resolved_database_url)}\n\nStop with Ctrl-C.",
+            title=f"todo {__version__} is starting",
+        )
+    )
+    application = create_api_app(build_container(settings))
+    _run(uvicorn.Config(application, host=settings.host, port=settings.api_port, log_config=None))
+
+
+@serve.command("api")
+def serve_api(
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port")] = None,
+) -> None:
+    """The backend service alone (expects a migrated database and TODO_JWT_SECRET)."""
+    settings = _settings(Role.api)
+    todo_logging.configure(settings.log_level, as_json=settings.log_json)
+    uvicorn.run(
+        "todo.apps:api_app_from_environment",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.api_port,
+        workers=workers,
+        log_config=None,
+        timeout_graceful_shutdown=20,
+    )
+
+
+def _run(config: uvicorn.Config) -> None:
+    config.timeout_graceful_shutdown = 20
+    asyncio.run(uvicorn.Server(config).serve())
+
+
+def _redact(url: str) -> str:
+    """Hide the password in a database URL."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("TODO_LOG_JSON", "true")
+    app()

@@ -1,0 +1,84 @@
+"""One typed settings object, read from the environment (prefix ``TODO_``)."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Transport(StrEnum):
+    local = "local"
+    dapr = "dapr"
+
+
+class Role(StrEnum):
+    """Which deployable this process is; decides what it refuses to start without."""
+
+    all_in_one = "all-in-one"
+    api = "api"
+    notifications = "notifications"
+    web = "web"
+
+
+def default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "todo"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TODO_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=default_data_dir, description="Where the all-in-one keeps its files"
+    )
+    database_url: str = Field(default="", description="SQLAlchemy async URL; empty means SQLite in data_dir")
+    jwt_secret: SecretStr | None = None
+    jwt_expire_minutes: int = Field(default=60 * 24, ge=1)
+    transport: Transport = Transport.local
+    host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = "INFO"
+    log_json: bool = True
+    app_id: str = "todo-backend"
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    login_max_failures_per_account: int = 10
+    login_max_attempts_per_client: int = 60
+    login_window_seconds: int = 900
+    relay_batch_size: int = Field(default=500, ge=1)
+    relay_poll_seconds: float = Field(default=1.0, gt=0)
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=20, ge=0)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'todo.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+
+class ConfigError(RuntimeError):
+    """Raised when a service would start with an unsafe or incomplete configuration."""
+
+
+def ensure_jwt_secret(settings: Settings, role: Role) -> Settings:
+    """The all-in-one keeps a generated secret in its data dir; services must be given one."""
+    if settings.jwt_secret is not None and len(settings.jwt_secret.get_secret_value()) >= 32:
+        return settings
+    if settings.jwt_secret is not None:
+        raise ConfigError("TODO_JWT_SECRET must be at least 32 characters long")
+    if role is not Role.all_in_one:
+        raise ConfigError(
+            "TODO_JWT_SECRET is not set. Services refuse to start without it; "
+            'generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
+    secret_file = settings.data_dir / "jwt-secret"
+    if not secret_file.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        secret_file.write_text(secrets.token_urlsafe(48))
+        secret_file.chmod(0o600)
+    return settings.model_copy(update={"jwt_secret": SecretStr(secret_file.read_text().strip())})

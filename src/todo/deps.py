@@ -1,0 +1,59 @@
+"""FastAPI dependency aliases, in one place: the session, the caller, the clock's now."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from todo.auth.models import User
+from todo.auth.security import read_token
+from todo.bootstrap import Container
+from todo.errors import Unauthorized
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/login", auto_error=False)
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+async def get_session(container: ContainerDep) -> AsyncIterator[AsyncSession]:
+    """One session per request; the route commits once at the end, anything else rolls back."""
+    async with container.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def get_now(container: ContainerDep) -> datetime:
+    return container.clock.now()
+
+
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+async def get_current_user(
+    session: SessionDep, container: ContainerDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> User:
+    if not token:
+        raise Unauthorized("missing bearer token")
+    secret = container.settings.jwt_secret
+    assert secret is not None, "ensure_jwt_secret runs before the app is built"
+    user_id = read_token(token, secret=secret.get_secret_value(), now=container.clock.now())
+    user = await session.get(User, user_id)
+    if user is None:
+        raise Unauthorized("invalid token")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -1,0 +1,121 @@
+"""CloudEvents 1.0: the topics, the event kinds we write, and parsing what we receive. Pure, no I/O."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Topic(StrEnum):
+    task_created = "task-created"
+    task_updated = "task-updated"
+    task_completed = "task-completed"
+    task_deleted = "task-deleted"
+    task_due_soon = "task-due-soon"
+    task_due = "task-due"
+    recurring_task_due = "recurring-task-due"
+
+
+@dataclass(frozen=True)
+class EventKind:
+    """One kind of event: where it is published, its CloudEvent type, and the spec's short event_type."""
+
+    topic: Topic
+    type: str
+    event_type: str
+
+
+TASK_CREATED = EventKind(Topic.task_created, "todo.task.created.v1", "created")
+TASK_UPDATED = EventKind(Topic.task_updated, "todo.task.updated.v1", "updated")
+TASK_COMPLETED = EventKind(Topic.task_completed, "todo.task.completed.v1", "completed")
+TASK_UNCOMPLETED = EventKind(Topic.task_updated, "todo.task.uncompleted.v1", "uncompleted")
+TASK_DELETED = EventKind(Topic.task_deleted, "todo.task.deleted.v1", "deleted")
+# Series changes travel on the task topics (the topic set is fixed); consumers tell them apart by `type`.
+SERIES_CREATED = EventKind(Topic.task_created, "todo.recurring_task.created.v1", "created")
+SERIES_UPDATED = EventKind(Topic.task_updated, "todo.recurring_task.updated.v1", "updated")
+SERIES_DELETED = EventKind(Topic.task_deleted, "todo.recurring_task.deleted.v1", "deleted")
+
+TASK_TYPES = frozenset(
+    k.type for k in (TASK_CREATED, TASK_UPDATED, TASK_COMPLETED, TASK_UNCOMPLETED, TASK_DELETED)
+)
+
+
+class MalformedEvent(ValueError):
+    """An event no retry can fix; consumers answer DROP (dead-letter) for it."""
+
+
+@dataclass(frozen=True)
+class CloudEvent:
+    id: str
+    source: str
+    type: str
+    subject: str
+    time: str
+    topic: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "specversion": "1.0",
+            "id": self.id,
+            "source": self.source,
+            "type": self.type,
+            "subject": self.subject,
+            "time": self.time,
+            "datacontenttype": "application/json",
+            "data": self.data,
+        }
+
+    @property
+    def user_id(self) -> uuid.UUID:
+        return parse_uuid(self.data.get("user_id"), "data.user_id")
+
+    @property
+    def version(self) -> int:
+        value = self.data.get("version")
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise MalformedEvent("data.version must be an integer")
+        return value
+
+
+def parse_uuid(value: object, where: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise MalformedEvent(f"{where} is not a UUID: {value!r}") from exc
+
+
+def parse_datetime(value: object, where: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError as exc:
+        raise MalformedEvent(f"{where} is not an ISO 8601 datetime: {value!r}") from exc
+    if parsed.tzinfo is None:
+        raise MalformedEvent(f"{where} has no UTC offset")
+    return parsed
+
+
+def parse_cloudevent(payload: object, *, topic: str) -> CloudEvent:
+    """Validate the envelope fields we rely on; anything else is malformed."""
+    if not isinstance(payload, dict):
+        raise MalformedEvent("event is not a JSON object")
+    missing = [k for k in ("id", "source", "type", "specversion") if not isinstance(payload.get(k), str)]
+    if missing:
+        raise MalformedEvent(f"event lacks {', '.join(missing)}")
+    data = payload.get("data")
+    if not isinstance(data, dict):
+        raise MalformedEvent("event data is not a JSON object")
+    return CloudEvent(
+        id=payload["id"],
+        source=payload["source"],
+        type=payload["type"],
+        subject=str(payload.get("subject", "")),
+        time=str(payload.get("time", "")),
+        topic=topic,
+        data=data,
+    )

@@ -1,0 +1,67 @@
+"""Writing events into the outbox inside the caller's transaction, and waking the relay on commit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from todo.events.envelope import EventKind
+from todo.events.models import TaskEvent
+from todo.platform.metrics import EVENTS_WRITTEN
+
+WAKEUP_KEY = "outbox_wakeup"
+SOURCE_KEY = "event_source"  # the writer's app-id, the CloudEvent `source`
+_DIRTY_KEY = "outbox_dirty"
+
+
+def record(
+    session: AsyncSession,
+    kind: EventKind,
+    *,
+    entity: str,
+    subject: uuid.UUID,
+    user_id: uuid.UUID,
+    data: dict[str, Any],
+) -> TaskEvent:
+    """Add the event row to the session; it commits (or rolls back) with the change it describes."""
+    row = TaskEvent(
+        id=uuid.uuid4(),
+        topic=kind.topic.value,
+        type=kind.type,
+        event_type=kind.event_type,
+        source=session.info.get(SOURCE_KEY, "todo"),
+        entity=entity,
+        subject=subject,
+        user_id=user_id,
+        data={**data, "user_id": str(user_id)},
+    )
+    session.add(row)
+    session.info[_DIRTY_KEY] = True
+    session.info.setdefault("outbox_topics", []).append(kind.topic.value)
+    return row
+
+
+class OutboxSession(Session):
+    """The sync session class behind our AsyncSessions; it tells the relay when events were committed."""
+
+
+@event.listens_for(OutboxSession, "after_commit")
+def _wake_relay(session: Session) -> None:
+    topics: list[str] = session.info.pop("outbox_topics", [])
+    if session.info.pop(_DIRTY_KEY, False):
+        for topic in topics:
+            EVENTS_WRITTEN.labels(topic=topic).inc()
+        wakeup: Callable[[], None] | None = session.info.get(WAKEUP_KEY)
+        if wakeup is not None:
+            wakeup()
+
+
+@event.listens_for(OutboxSession, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_DIRTY_KEY, None)
+    session.info.pop("outbox_topics", None)

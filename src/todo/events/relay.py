@@ -1,0 +1,189 @@
+"""The outbox relay: publishes unpublished events in order, woken on commit, resumable after a crash.
+
+Only one relay publishes at a time (the leader), so events of one task leave in the order they were
+written. On PostgreSQL leadership is a session advisory lock held on a dedicated connection; it is
+released by the server if this process dies. On SQLite there is only one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from todo.clock import Clock
+from todo.events.envelope import CloudEvent
+from todo.events.models import TaskEvent
+from todo.events.transport import Publisher
+from todo.platform.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, PUBLISH_FAILURES
+
+log = logging.getLogger(__name__)
+
+ADVISORY_LOCK_KEY = 0x70D0_0E1A  # "todo relay"
+MAX_BACKOFF_SECONDS = 30.0
+
+
+class PublishFailed(RuntimeError):
+    pass
+
+
+def to_cloudevent(row: TaskEvent) -> CloudEvent:
+    return CloudEvent(
+        id=str(row.id),
+        source=row.source,
+        type=row.type,
+        subject=str(row.subject),
+        time=row.created_at.isoformat(),
+        topic=row.topic,
+        data=row.data,
+    )
+
+
+class Leadership:
+    """Decides whether this relay may publish now."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._conn: AsyncConnection | None = None
+
+    async def acquire(self) -> bool:
+        if self.engine.dialect.name != "postgresql":
+            return True
+        if self._conn is not None and not self._conn.closed:
+            return True
+        conn = await self.engine.connect()
+        try:
+            got = await conn.scalar(select(func.pg_try_advisory_lock(ADVISORY_LOCK_KEY)))
+            await conn.commit()
+        except Exception:
+            await conn.close()
+            raise
+        if not got:
+            await conn.close()
+            return False
+        self._conn = conn
+        return True
+
+    async def release(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                await self._conn.close()
+            self._conn = None
+
+
+class Relay:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        publisher: Publisher,
+        clock: Clock,
+        batch_size: int = 500,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.sessions = sessions
+        self.publisher = publisher
+        self.clock = clock
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.leadership = Leadership(engine)
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = 0.0
+        while not self._stopping:
+            self._wake.clear()  # before reading: a commit landing during drain wakes the next round
+            try:
+                published = await self.drain()
+                backoff = 0.0
+                if published:
+                    continue
+                await self._sleep(self.poll_seconds)
+            except Exception as exc:
+                PUBLISH_FAILURES.inc()
+                await self.leadership.release()
+                backoff = min(max(backoff * 2, 0.25), MAX_BACKOFF_SECONDS)
+                log.warning(
+                    "relay could not publish; backing off", extra={"error": str(exc), "backoff": backoff}
+                )
+                await self._sleep(backoff, wakeable=False)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        await self.leadership.release()
+
+    async def drain(self) -> int:
+        """Publish one batch; return how many were published. Raises PublishFailed on a partial batch."""
+        if not await self.leadership.acquire():
+            return 0
+        rows = await self._unpublished()
+        if not rows:
+            return 0
+        events = [to_cloudevent(r) for r in rows]
+        try:
+            accepted = await self.publisher.publish(events)
+        except Exception as exc:
+            accepted, error = 0, f"{type(exc).__name__}: {exc}"
+        else:
+            error = "" if accepted == len(rows) else "publisher accepted only part of the batch"
+        await self._mark(
+            rows[:accepted], failed=rows[accepted] if accepted < len(rows) else None, error=error
+        )
+        for event in events[:accepted]:
+            EVENTS_PUBLISHED.labels(topic=event.topic).inc()
+        if error:
+            raise PublishFailed(error)
+        return accepted
+
+    async def _unpublished(self) -> Sequence[TaskEvent]:
+        async with self.sessions() as session:
+            query = (
+                select(TaskEvent)
+                .where(TaskEvent.published_at.is_(None))
+                .order_by(TaskEvent.seq)
+                .limit(self.batch_size)
+            )
+            return (await session.scalars(query)).all()
+
+    async def _mark(self, published: Sequence[TaskEvent], *, failed: TaskEvent | None, error: str) -> None:
+        async with self.sessions() as session, session.begin():
+            if published:
+                seqs = [r.seq for r in published]
+                await session.execute(
+                    update(TaskEvent).where(TaskEvent.seq.in_(seqs)).values(published_at=self.clock.now())
+                )
+            if failed is not None:
+                await session.execute(
+                    update(TaskEvent)
+                    .where(TaskEvent.seq == failed.seq)
+                    .values(publish_attempts=TaskEvent.publish_attempts + 1, last_error=error[:2000])
+                )
+
+    async def _sleep(self, seconds: float, *, wakeable: bool = True) -> None:
+        if not wakeable:
+            await asyncio.sleep(seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+
+
+async def refresh_backlog_gauges(sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:
+    async with sessions() as session:
+        count, oldest = (
+            await session.execute(
+                select(func.count(), func.min(TaskEvent.created_at)).where(TaskEvent.published_at.is_(None))
+            )
+        ).one()
+    OUTBOX_BACKLOG.set(count)
+    OUTBOX_OLDEST_AGE.set((now - oldest).total_seconds() if oldest is not None else 0.0)

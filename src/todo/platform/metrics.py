@@ -1,0 +1,20 @@
+"""Every Prometheus metric the services expose, named in one place."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+HTTP_REQUEST_SECONDS = Histogram(
+    "todo_http_request_duration_seconds",
+    "HTTP request latency by route template",
+    ["method", "route", "status"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+EVENTS_WRITTEN = Counter("todo_events_written_total", "Events written to the outbox", ["topic"])
+EVENTS_PUBLISHED = Counter("todo_events_published_total", "Events published by the relay", ["topic"])
+PUBLISH_FAILURES = Counter("todo_events_publish_failures_total", "Relay publish attempts that failed")
+OUTBOX_BACKLOG = Gauge("todo_outbox_backlog", "Outbox rows not yet published")
+OUTBOX_OLDEST_AGE = Gauge("todo_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row")
+CONSUMED = Counter(
+    "todo_events_consumed_total", "Events handled by consumers, by outcome", ["consumer", "topic", "status"]
+)

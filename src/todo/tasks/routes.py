@@ -1,0 +1,144 @@
+"""/api/tasks: thin handlers that validate, call the service, commit once and shape the answer."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from todo.deps import CurrentUser, NowDep, SessionDep
+from todo.platform.pagination import Page, PageParams, page_params
+from todo.tasks import service
+from todo.tasks.due_state import DueState
+from todo.tasks.schemas import (
+    TaskCreate,
+    TaskEventRead,
+    TaskPatch,
+    TaskRead,
+    TaskReplace,
+    TaskSort,
+    TaskStatus,
+)
+from todo.timeutil import to_utc
+
+router = APIRouter(prefix="/api/tasks", tags=["tasks"])
+
+
+def task_filters(
+    user: CurrentUser,
+    status: TaskStatus = TaskStatus.all,
+    due_state: DueState | None = None,
+    priority: Annotated[int | None, Query(ge=1, le=3)] = None,
+    tag: Annotated[str | None, Query(max_length=50)] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Text in title or description")] = None,
+    due_after: datetime | None = None,
+    due_before: datetime | None = None,
+    sort: TaskSort = TaskSort.created_at_desc,
+) -> service.TaskFilters:
+    return service.TaskFilters(
+        status=status,
+        due_state=due_state,
+        priority=priority,
+        tag=tag,
+        q=q,
+        due_after=None if due_after is None else to_utc(due_after, user.timezone),
+        due_before=None if due_before is None else to_utc(due_before, user.timezone),
+        sort=sort,
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=TaskRead)
+async def create_task(data: TaskCreate, user: CurrentUser, session: SessionDep, now: NowDep) -> TaskRead:
+    task = await service.create(session, user=user, fields=data.model_dump(), now=now)
+    await session.commit()
+    return service.to_read(task, now)
+
+
+@router.get("", response_model=Page[TaskRead])
+async def list_tasks(
+    user: CurrentUser,
+    session: SessionDep,
+    now: NowDep,
+    filters: Annotated[service.TaskFilters, Depends(task_filters)],
+    paging: Annotated[PageParams, Depends(page_params)],
+) -> Page[TaskRead]:
+    rows, total = await service.get_all(
+        session, user=user, filters=filters, now=now, offset=paging.offset, limit=paging.page_size
+    )
+    return Page(
+        items=[service.to_read(t, now) for t in rows],
+        total=total,
+        page=paging.page,
+        page_size=paging.page_size,
+    )
+
+
+@router.get("/{task_id}", response_model=TaskRead)
+async def read_task(task_id: uuid.UUID, user: CurrentUser, session: SessionDep, now: NowDep) -> TaskRead:
+    return service.to_read(await service.get(session, user=user, task_id=task_id), now)
+
+
+@router.put("/{task_id}", response_model=TaskRead)
+async def replace_task(
+    task_id: uuid.UUID, data: TaskReplace, user: CurrentUser, session: SessionDep, now: NowDep
+) -> TaskRead:
+    changes = data.model_dump(exclude={"version"})
+    task = await service.update(
+        session, user=user, task_id=task_id, changes=changes, now=now, expected_version=data.version
+    )
+    await session.commit()
+    return service.to_read(task, now)
+
+
+@router.patch("/{task_id}", response_model=TaskRead)
+async def patch_task(
+    task_id: uuid.UUID, data: TaskPatch, user: CurrentUser, session: SessionDep, now: NowDep
+) -> TaskRead:
+    task = await service.update(
+        session, user=user, task_id=task_id, changes=data.changes(), now=now, expected_version=data.version
+    )
+    await session.commit()
+    return service.to_read(task, now)
+
+
+@router.post("/{task_id}/complete", response_model=TaskRead)
+async def complete_task(task_id: uuid.UUID, user: CurrentUser, session: SessionDep, now: NowDep) -> TaskRead:
+    task = await service.set_completed(session, user=user, task_id=task_id, completed=True, now=now)
+    await session.commit()
+    return service.to_read(task, now)
+
+
+@router.post("/{task_id}/uncomplete", response_model=TaskRead)
+async def uncomplete_task(
+    task_id: uuid.UUID, user: CurrentUser, session: SessionDep, now: NowDep
+) -> TaskRead:
+    task = await service.set_completed(session, user=user, task_id=task_id, completed=False, now=now)
+    await session.commit()
+    return service.to_read(task, now)
+
+
+@router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_task(task_id: uuid.UUID, user: CurrentUser, session: SessionDep, now: NowDep) -> Response:
+    await service.delete(session, user=user, task_id=task_id, now=now)
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{task_id}/events", response_model=list[TaskEventRead])
+async def task_history(task_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> list[TaskEventRead]:
+    events = await service.history(session, user=user, task_id=task_id)
+    return [
+        TaskEventRead(
+            id=e.id,
+            seq=e.seq,
+            topic=e.topic,
+            type=e.type,
+            event_type=e.event_type,
+            time=e.created_at,
+            published=e.published_at is not None,
+            data=e.data,
+        )
+        for e in events
+    ]

@@ -1,0 +1,110 @@
+"""What the task endpoints accept and answer."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from todo.tasks.due_state import DueState
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, StringConstraints(max_length=10_000)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50)]
+Tags = Annotated[list[Tag], Field(max_length=20)]
+Priority = Annotated[int, Field(ge=1, le=3, description="1 = high, 2 = medium, 3 = low")]
+DueDate = Annotated[
+    datetime,
+    Field(
+        description="ISO 8601; without an offset it is read in your time zone",
+        examples=["2025-01-15T17:00:00Z"],
+    ),
+]
+
+
+class TaskCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"title": "Complete report", "due_date": "2025-01-15T17:00:00Z"}]},
+    )
+
+    title: Title
+    description: Description | None = None
+    priority: Priority = 2
+    due_date: DueDate | None = None
+    tags: Tags = Field(default_factory=list)
+
+
+class TaskReplace(TaskCreate):
+    """PUT: the whole editable state. `version`, when given, must match (optimistic concurrency)."""
+
+    completed: bool = False
+    version: int | None = Field(default=None, ge=1)
+
+
+class TaskPatch(BaseModel):
+    """PATCH: only the fields present change; `null` clears description or due_date."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    description: Description | None = None
+    priority: Priority | None = None
+    due_date: DueDate | None = None
+    tags: Tags | None = None
+    completed: bool | None = None
+    version: int | None = Field(default=None, ge=1)
+
+    def changes(self) -> dict[str, object]:
+        """The fields sent; `null` clears description or due_date and leaves the others as they are."""
+        sent = self.model_dump(exclude_unset=True, exclude={"version"})
+        return {k: v for k, v in sent.items() if v is not None or k in ("description", "due_date")}
+
+
+class TaskRead(BaseModel):
+    id: uuid.UUID
+    title: str
+    description: str | None
+    priority: int
+    due_date: datetime | None
+    due_state: DueState
+    completed: bool
+    completed_at: datetime | None
+    notified: bool
+    recurring_task_id: uuid.UUID | None
+    occurrence_at: datetime | None
+    tags: list[str]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class TaskStatus(StrEnum):
+    all = "all"
+    open = "open"
+    completed = "completed"
+
+
+class TaskSort(StrEnum):
+    due_date = "due_date"
+    due_date_desc = "-due_date"
+    priority = "priority"
+    priority_desc = "-priority"
+    created_at = "created_at"
+    created_at_desc = "-created_at"
+
+
+class TaskEventRead(BaseModel):
+    """One entry of a task's history: the CloudEvent as written to the outbox."""
+
+    id: uuid.UUID
+    seq: int
+    topic: str
+    type: str
+    event_type: str
+    time: datetime
+    published: bool
+    data: dict[str, object]

@@ -1,0 +1,270 @@
+"""Task use cases. Each writes its event into the outbox in the caller's transaction; none commits."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from todo.auth.models import User
+from todo.errors import Conflict, NotFound
+from todo.events import outbox
+from todo.events.envelope import (
+    TASK_COMPLETED,
+    TASK_CREATED,
+    TASK_DELETED,
+    TASK_UNCOMPLETED,
+    TASK_UPDATED,
+    EventKind,
+)
+from todo.events.models import TaskEvent
+from todo.tasks.due_state import DUE_SOON_WINDOW, DueState, due_state
+from todo.tasks.models import Task, TaskTag
+from todo.tasks.schemas import TaskRead, TaskSort, TaskStatus
+from todo.timeutil import to_utc
+
+EDITABLE = ("title", "description", "priority", "due_date", "tags")
+
+
+@dataclass(frozen=True)
+class TaskFilters:
+    status: TaskStatus = TaskStatus.all
+    due_state: DueState | None = None
+    priority: int | None = None
+    tag: str | None = None
+    q: str | None = None
+    due_after: datetime | None = None
+    due_before: datetime | None = None
+    sort: TaskSort = TaskSort.created_at_desc
+
+
+def to_read(task: Task, now: datetime) -> TaskRead:
+    return TaskRead(
+        id=task.id,
+        title=task.title,
+        description=task.description,
+        priority=task.priority,
+        due_date=task.due_date,
+        due_state=due_state(due=task.due_date, completed=task.completed, now=now),
+        completed=task.completed,
+        completed_at=task.completed_at,
+        notified=task.notified,
+        recurring_task_id=task.recurring_task_id,
+        occurrence_at=task.occurrence_at,
+        tags=task.tags,
+        version=task.version,
+        created_at=task.created_at,
+        updated_at=task.updated_at,
+    )
+
+
+def snapshot(task: Task) -> dict[str, Any]:
+    """The event payload: the task's state without anything that depends on the reader's clock."""
+    return to_read(task, task.updated_at).model_dump(mode="json", exclude={"due_state"})
+
+
+def _emit(session: AsyncSession, kind: EventKind, task: Task) -> None:
+    outbox.record(session, kind, entity="task", subject=task.id, user_id=task.user_id, data=snapshot(task))
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    user: User,
+    fields: dict[str, Any],
+    now: datetime,
+    recurring_task_id: uuid.UUID | None = None,
+    occurrence_at: datetime | None = None,
+) -> Task:
+    task = Task(
+        id=uuid.uuid4(),
+        user_id=user.id,
+        title=fields["title"],
+        description=fields.get("description"),
+        priority=fields.get("priority", 2),
+        due_date=_due(fields.get("due_date"), user),
+        recurring_task_id=recurring_task_id,
+        occurrence_at=occurrence_at,
+        created_at=now,
+        updated_at=now,
+        tag_rows=[TaskTag(tag=t) for t in _unique(fields.get("tags", []))],
+    )
+    session.add(task)
+    await session.flush()
+    _emit(session, TASK_CREATED, task)
+    return task
+
+
+async def get(session: AsyncSession, *, user: User, task_id: uuid.UUID, for_update: bool = False) -> Task:
+    query = select(Task).where(Task.id == task_id, Task.user_id == user.id)
+    if for_update:
+        query = query.with_for_update()
+    task = await session.scalar(query)
+    if task is None:
+        raise NotFound("task not found")
+    return task
+
+
+async def get_all(
+    session: AsyncSession, *, user: User, filters: TaskFilters, now: datetime, offset: int, limit: int
+) -> tuple[Sequence[Task], int]:
+    query = _filtered(select(Task).where(Task.user_id == user.id), filters, now)
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = await session.scalars(query.order_by(*_ordering(filters.sort)).offset(offset).limit(limit))
+    return rows.all(), total or 0
+
+
+async def update(
+    session: AsyncSession,
+    *,
+    user: User,
+    task_id: uuid.UUID,
+    changes: dict[str, Any],
+    now: datetime,
+    expected_version: int | None = None,
+) -> Task:
+    """Apply `changes` (a subset of EDITABLE plus `completed`); emit one event if anything changed."""
+    task = await get(session, user=user, task_id=task_id, for_update=True)
+    if expected_version is not None and expected_version != task.version:
+        raise Conflict(f"task was changed meanwhile: version is {task.version}, not {expected_version}")
+    completed = changes.pop("completed", None)
+    edited = _apply_edits(task, changes, user)
+    if completed is not None and completed != task.completed:
+        return await _set_completed(session, task, completed=completed, now=now)
+    if edited:
+        _touch(task, now)
+        await session.flush()
+        _emit(session, TASK_UPDATED, task)
+    return task
+
+
+async def set_completed(
+    session: AsyncSession, *, user: User, task_id: uuid.UUID, completed: bool, now: datetime
+) -> Task:
+    task = await get(session, user=user, task_id=task_id, for_update=True)
+    if task.completed == completed:
+        return task  # completing a completed task is a no-op, not an error
+    return await _set_completed(session, task, completed=completed, now=now)
+
+
+async def delete(session: AsyncSession, *, user: User, task_id: uuid.UUID, now: datetime) -> None:
+    task = await get(session, user=user, task_id=task_id, for_update=True)
+    _touch(task, now)
+    _emit(session, TASK_DELETED, task)
+    await session.delete(task)
+
+
+async def history(session: AsyncSession, *, user: User, task_id: uuid.UUID) -> Sequence[TaskEvent]:
+    """The task's events, oldest first; kept after the task itself is deleted."""
+    rows = await session.scalars(
+        select(TaskEvent)
+        .where(TaskEvent.subject == task_id, TaskEvent.user_id == user.id, TaskEvent.entity == "task")
+        .order_by(TaskEvent.seq)
+    )
+    events = rows.all()
+    if not events:
+        raise NotFound("task not found")
+    return events
+
+
+async def _set_completed(session: AsyncSession, task: Task, *, completed: bool, now: datetime) -> Task:
+    task.completed = completed
+    task.completed_at = now if completed else None
+    _touch(task, now)
+    await session.flush()
+    _emit(session, TASK_COMPLETED if completed else TASK_UNCOMPLETED, task)
+    return task
+
+
+def _apply_edits(task: Task, changes: dict[str, Any], user: User) -> bool:
+    edited = False
+    for name, value in changes.items():
+        if name == "tags":
+            tags = _unique(value or [])
+            if tags != task.tags:
+                task.tag_rows = [TaskTag(tag=t) for t in sorted(tags)]
+                edited = True
+            continue
+        if name == "due_date":
+            value = _due(value, user)
+            if value != task.due_date:
+                task.notified = False  # a new due time earns a new reminder
+        if getattr(task, name) != value:
+            setattr(task, name, value)
+            edited = True
+    return edited
+
+
+def _touch(task: Task, now: datetime) -> None:
+    task.version += 1
+    task.updated_at = now
+
+
+def _due(value: datetime | None, user: User) -> datetime | None:
+    return None if value is None else to_utc(value, user.timezone)
+
+
+def _unique(tags: list[str]) -> list[str]:
+    return sorted(set(tags))
+
+
+def _filtered(query: Select[Task], f: TaskFilters, now: datetime) -> Select[Task]:
+    conditions: list[ColumnElement[bool]] = []
+    if f.status is TaskStatus.open:
+        conditions.append(Task.completed.is_(False))
+    elif f.status is TaskStatus.completed:
+        conditions.append(Task.completed.is_(True))
+    if f.due_state is not None:
+        conditions.append(_due_state_condition(f.due_state, now))
+    if f.priority is not None:
+        conditions.append(Task.priority == f.priority)
+    if f.tag:
+        conditions.append(Task.tag_rows.any(TaskTag.tag == f.tag.strip().lower()))
+    if f.q:
+        pattern = f"%{_escape_like(f.q.lower())}%"
+        conditions.append(
+            or_(
+                func.lower(Task.title).like(pattern, escape="\\"),
+                func.lower(Task.description).like(pattern, escape="\\"),
+            )
+        )
+    if f.due_after is not None:
+        conditions.append(Task.due_date >= f.due_after)
+    if f.due_before is not None:
+        conditions.append(Task.due_date < f.due_before)
+    return query.where(*conditions)
+
+
+def _due_state_condition(state: DueState, now: datetime) -> ColumnElement[bool]:
+    open_ = Task.completed.is_(False)
+    soon = now + DUE_SOON_WINDOW
+    return {
+        DueState.done: Task.completed.is_(True),
+        DueState.none: and_(open_, Task.due_date.is_(None)),
+        DueState.overdue: and_(open_, Task.due_date <= now),
+        DueState.due_soon: and_(open_, Task.due_date > now, Task.due_date <= soon),
+        DueState.upcoming: and_(open_, Task.due_date > soon),
+    }[state]
+
+
+_ORDERINGS: dict[TaskSort, list[Any]] = {
+    TaskSort.due_date: [Task.due_date.asc().nulls_last()],
+    TaskSort.due_date_desc: [Task.due_date.desc().nulls_last()],
+    TaskSort.priority: [Task.priority.asc(), Task.due_date.asc().nulls_last()],
+    TaskSort.priority_desc: [Task.priority.desc(), Task.due_date.asc().nulls_last()],
+    TaskSort.created_at: [Task.created_at.asc()],
+    TaskSort.created_at_desc: [Task.created_at.desc()],
+}
+
+
+def _ordering(sort: TaskSort) -> list[Any]:
+    return [*_ORDERINGS[sort], Task.id]  # id last: a stable order across pages
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -90,6 +90,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path,
         jwt_secret=SECRET,  # type: ignore[arg-type]
         relay_poll_seconds=0.05,
+        jwt_expire_minutes=60 * 24 * 30,  # tests move the clock by days
         log_json=False,
     )
 
@@ -137,7 +138,9 @@ def register(client: httpx.AsyncClient) -> Register:
     """Registers a user and returns the Authorization header for them."""
     counter = iter(range(1_000_000))
 
-    async def make(email: str | None = None, timezone: str = "UTC", password: str = "password123") -> dict[str, str]:
+    async def make(
+        email: str | None = None, timezone: str = "UTC", password: str = "password123"
+    ) -> dict[str, str]:
         email = email or f"user{next(counter)}@example.com"
         response = await client.post(
             "/api/auth/register", json={"email": email, "password": password, "timezone": timezone}

@@ -120,12 +120,20 @@ def test_rrule_last_friday_of_the_month() -> None:
         rrule="FREQ=MONTHLY;BYDAY=-1FR",
     )  # fmt: skip
     got = occurrences(schedule, limit=3)
-    assert local_times(got, BERLIN) == ["2026-01-30 17:00 CET", "2026-02-27 17:00 CET", "2026-03-27 17:00 CET"]
+    assert local_times(got, BERLIN) == [
+        "2026-01-30 17:00 CET",
+        "2026-02-27 17:00 CET",
+        "2026-03-27 17:00 CET",
+    ]
 
 
 def test_rrule_weekdays() -> None:
     schedule = Schedule(
-        RecurrenceType.weekly, 1, datetime(2026, 1, 5, 8, tzinfo=UTC), "UTC", rrule="FREQ=WEEKLY;BYDAY=MO,WE,FR"
+        RecurrenceType.weekly,
+        1,
+        datetime(2026, 1, 5, 8, tzinfo=UTC),
+        "UTC",
+        rrule="FREQ=WEEKLY;BYDAY=MO,WE,FR",
     )
     got = [o.strftime("%a %d") for o in occurrences(schedule, limit=4)]
     assert got == ["Mon 05", "Wed 07", "Fri 09", "Mon 12"]

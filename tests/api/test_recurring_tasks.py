@@ -1,0 +1,156 @@
+"""Recurring tasks: the spec's contract, rrule, timezone, pause/resume, previews, validation."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.conftest import Register
+from todo.clock import FrozenClock
+
+SPEC_BODY = {
+    "title": "Weekly Team Meeting",
+    "description": "Standup with the team",
+    "priority": 2,
+    "recurrence_type": "weekly",
+    "recurrence_interval": 1,
+    "start_date": "2025-01-01T09:00:00Z",
+    "end_date": "2025-12-31T09:00:00Z",
+}
+
+
+async def create(client: httpx.AsyncClient, auth: dict[str, str], **body: object) -> dict[str, object]:
+    response = await client.post("/api/recurring-tasks", json=body, headers=auth)
+    assert response.status_code == 201, response.text
+    data: dict[str, object] = response.json()
+    return data
+
+
+async def test_the_specs_example_body_verbatim(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+    series = await create(client, auth, **SPEC_BODY)
+    assert series["title"] == "Weekly Team Meeting"
+    assert series["recurrence_type"] == "weekly"
+    assert series["next_due_at"] == "2025-01-08T09:00:00Z"  # the spec's documented answer
+    assert series["is_active"] is True
+    assert series["occurrences_created"] == 1
+    tasks = (await client.get("/api/tasks", headers=auth)).json()["items"]
+    assert [(t["title"], t["due_date"], t["recurring_task_id"]) for t in tasks] == [
+        ("Weekly Team Meeting", "2025-01-01T09:00:00Z", series["id"])
+    ]
+
+
+async def test_list_is_paged_and_get_put_delete(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+    first = await create(client, auth, **SPEC_BODY)
+    await create(client, auth, **{**SPEC_BODY, "title": "Second"})
+    listing = (await client.get("/api/recurring-tasks?page_size=1", headers=auth)).json()
+    assert (listing["total"], listing["page"], listing["page_size"], len(listing["items"])) == (2, 1, 1, 1)
+    got = (await client.get(f"/api/recurring-tasks/{first['id']}", headers=auth)).json()
+    assert got["id"] == first["id"]
+    renamed = await client.put(f"/api/recurring-tasks/{first['id']}", json={"title": "Renamed"}, headers=auth)
+    assert renamed.status_code == 200
+    assert (renamed.json()["title"], renamed.json()["next_due_at"]) == ("Renamed", "2025-01-08T09:00:00Z")
+    assert (await client.delete(f"/api/recurring-tasks/{first['id']}", headers=auth)).status_code == 204
+    assert (await client.get(f"/api/recurring-tasks/{first['id']}", headers=auth)).status_code == 404
+    # the occurrence it created stays, as an ordinary task
+    tasks = (await client.get("/api/tasks?q=Weekly", headers=auth)).json()["items"]
+    assert [t["recurring_task_id"] for t in tasks] == [None]
+
+
+async def test_rrule_timezone_and_occurrence_preview(client: httpx.AsyncClient, register: Register) -> None:
+    auth = await register(timezone="Europe/Berlin")
+    series = await create(
+        client, auth, title="Review budget", rrule="FREQ=MONTHLY;BYDAY=-1FR", start_date="2026-07-01T17:00:00"
+    )
+    assert (series["recurrence_type"], series["timezone"]) == ("monthly", "Europe/Berlin")
+    # the first occurrence is the last Friday of July at 17:00 Berlin time (CEST)
+    tasks = (await client.get("/api/tasks", headers=auth)).json()["items"]
+    assert tasks[0]["due_date"] == "2026-07-31T15:00:00Z"
+    preview = (
+        await client.get(f"/api/recurring-tasks/{series['id']}/occurrences?limit=3", headers=auth)
+    ).json()
+    assert preview["occurrences"] == ["2026-08-28T15:00:00Z", "2026-09-25T15:00:00Z", "2026-10-30T16:00:00Z"]
+    assert [t[11:16] for t in preview["local"]] == ["17:00", "17:00", "17:00"]  # DST ends 25 October
+
+
+async def test_preview_before_saving(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+    body = {"title": "x", "recurrence_type": "daily", "start_date": "2026-07-01T09:00:00Z", "count": 2}
+    response = await client.post("/api/recurring-tasks/preview?limit=5", json=body, headers=auth)
+    assert response.json()["occurrences"] == ["2026-07-01T09:00:00Z", "2026-07-02T09:00:00Z"]
+    assert (await client.get("/api/recurring-tasks", headers=auth)).json()["total"] == 0
+
+
+async def test_count_of_one_ends_the_series_at_once(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+    series = await create(
+        client, auth, title="once", recurrence_type="daily", start_date="2026-07-01T09:00:00Z", count=1
+    )
+    assert (series["is_active"], series["next_due_at"], series["occurrences_created"]) == (False, None, 1)
+    preview = await client.get(f"/api/recurring-tasks/{series['id']}/occurrences", headers=auth)
+    assert preview.json()["occurrences"] == []
+
+
+async def test_pause_and_resume_continue_from_now(
+    client: httpx.AsyncClient, auth: dict[str, str], clock: FrozenClock
+) -> None:
+    series = await create(
+        client, auth, title="meds", recurrence_type="daily", start_date="2026-06-01T09:00:00Z"
+    )
+    assert series["next_due_at"] == "2026-06-02T09:00:00Z"
+    paused = (
+        await client.put(f"/api/recurring-tasks/{series['id']}", json={"is_active": False}, headers=auth)
+    ).json()
+    assert paused["is_active"] is False
+    resumed = (
+        await client.put(f"/api/recurring-tasks/{series['id']}", json={"is_active": True}, headers=auth)
+    ).json()
+    # now is 2026-06-15 12:00: no back-fill of the two missed weeks, the next one is tomorrow 09:00
+    assert (resumed["is_active"], resumed["next_due_at"]) == (True, "2026-06-16T09:00:00Z")
+
+
+async def test_changing_the_schedule_reschedules(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+    series = await create(
+        client, auth, title="gym", recurrence_type="daily", start_date="2026-06-20T07:00:00Z"
+    )
+    assert series["next_due_at"] == "2026-06-21T07:00:00Z"
+    changed = await client.put(
+        f"/api/recurring-tasks/{series['id']}", json={"rrule": "FREQ=WEEKLY;BYDAY=MO,TH"}, headers=auth
+    )
+    body = changed.json()
+    assert (body["recurrence_type"], body["next_due_at"]) == ("weekly", "2026-06-22T07:00:00Z")
+    assert body["version"] == 2
+
+
+async def test_resuming_a_finished_series_is_refused(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+    series = await create(client, auth, **SPEC_BODY)
+    await client.put(f"/api/recurring-tasks/{series['id']}", json={"is_active": False}, headers=auth)
+    response = await client.put(
+        f"/api/recurring-tasks/{series['id']}", json={"is_active": True}, headers=auth
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"][0]["field"] == "is_active"
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "fragment"),
+    [
+        ({"rrule": "FREQ=HOURLY"}, "rrule", "HOURLY is not supported"),
+        ({"rrule": "FREQ=WEEKLY;BYDAY=XX"}, "rrule", "not a valid RFC 5545 rule"),
+        ({"recurrence_type": "daily", "rrule": "FREQ=WEEKLY"}, "recurrence_type", "rrule says weekly"),
+        ({"recurrence_type": None}, "recurrence_type", "required unless rrule"),
+        ({"end_date": "2024-01-01T00:00:00Z"}, "end_date", "before start_date"),
+        ({"timezone": "Mars/Olympus"}, "timezone", "IANA"),
+        ({"recurrence_interval": 0}, "recurrence_interval", "greater than or equal to 1"),
+        ({"recurrence_type": "fortnightly"}, "recurrence_type", "daily"),
+        ({"count": 0}, "count", "greater than or equal to 1"),
+        ({"start_date": "next tuesday"}, "start_date", "datetime"),
+    ],
+)
+async def test_invalid_series_is_a_422_naming_the_field(
+    client: httpx.AsyncClient, auth: dict[str, str], body: dict[str, object], field: str, fragment: str
+) -> None:
+    request = {**SPEC_BODY, **body}
+    request = {k: v for k, v in request.items() if v is not None}
+    response = await client.post("/api/recurring-tasks", json=request, headers=auth)
+    assert response.status_code == 422, response.text
+    problems = response.json()["error"]["fields"]
+    assert any(p["field"] == field and fragment in p["reason"] for p in problems), problems
+    assert (await client.get("/api/recurring-tasks", headers=auth)).json()["total"] == 0

@@ -1,4 +1,4 @@
-"""Shared fixtures: each API and event test runs on SQLite and on the real PostgreSQL from scripts/devstack."""
+"""Shared fixtures: API and event tests run on SQLite and on the real PostgreSQL of scripts/devstack."""
 
 from __future__ import annotations
 
@@ -156,10 +156,28 @@ async def auth(register: Register) -> dict[str, str]:
     return await register()
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 5.0) -> None:
     """Wait until `check` holds; fail with a clear message if it never does."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while not await check():
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
+            raise AssertionError(f"condition not met within {within} s")
         await asyncio.sleep(0.02)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say plainly whether the PostgreSQL half of the suite ran (CI must show it did)."""
+    stats = terminalreporter.stats
+    ran = {
+        outcome: sum(
+            1
+            for r in stats.get(outcome, [])
+            if getattr(r, "when", "call") == "call" and "postgres" in r.keywords
+        )
+        for outcome in ("passed", "failed")
+    }
+    skipped = sum(1 for r in stats.get("skipped", []) if "postgres" in r.keywords)
+    url = os.environ.get(PG_ENV, "not configured")
+    terminalreporter.write_line(
+        f"PostgreSQL tests ({url}): {ran['passed']} passed, {ran['failed']} failed, {skipped} skipped"
+    )

@@ -1,0 +1,113 @@
+"""The consumer framework's contract, and the analytics consumer on top of it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.conftest import ContainerFactory
+from todo.analytics.consumer import analytics_consumer
+from todo.analytics.models import AnalyticsTask
+from todo.events.consumers import Consumer, deliver
+from todo.events.envelope import CloudEvent, MalformedEvent, parse_cloudevent
+from todo.events.models import ProcessedEvent
+from todo.events.transport import DeliveryStatus
+
+
+def task_event(
+    version: int, *, type_: str = "todo.task.updated.v1", event_id: str | None = None, **data: object
+) -> CloudEvent:
+    task_id = data.pop("id", "7b0a3a52-0000-4000-8000-000000000001")
+    payload = {
+        "id": task_id,
+        "user_id": "7b0a3a52-0000-4000-8000-0000000000aa",
+        "version": version,
+        "created_at": "2026-06-15T12:00:00+00:00",
+        "updated_at": "2026-06-15T12:00:00+00:00",
+        "due_date": None,
+        "completed": False,
+        "completed_at": None,
+        **data,
+    }
+    return CloudEvent(
+        id=event_id or str(uuid.uuid4()), source="test", type=type_, subject=str(task_id),
+        time="2026-06-15T12:00:00+00:00", topic="task-updated", data=payload,
+    )  # fmt: skip
+
+
+async def projection(sessions: object) -> list[AnalyticsTask]:
+    async with sessions() as session:  # type: ignore[operator]
+        return list((await session.scalars(select(AnalyticsTask))).all())
+
+
+async def test_duplicate_delivery_changes_nothing(make_container: ContainerFactory) -> None:
+    container = await make_container(start=False)
+    calls: list[str] = []
+
+    async def count(event: CloudEvent, session: AsyncSession) -> None:
+        calls.append(event.id)
+
+    consumer = Consumer(name="counter", topics=("task-updated",), handle=count)
+    event = task_event(1)
+    assert await deliver(consumer, event, container.sessions) is DeliveryStatus.SUCCESS
+    assert await deliver(consumer, event, container.sessions) is DeliveryStatus.SUCCESS
+    assert calls == [event.id]
+
+
+async def test_malformed_event_is_dropped_and_failure_is_retried(make_container: ContainerFactory) -> None:
+    container = await make_container(start=False)
+    attempts = 0
+
+    async def flaky(event: CloudEvent, session: AsyncSession) -> None:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            raise ConnectionError("database hiccup")
+
+    consumer = Consumer(name="flaky", topics=("task-updated",), handle=flaky)
+    event = task_event(1)
+    assert await deliver(consumer, event, container.sessions) is DeliveryStatus.RETRY
+    assert (
+        await deliver(consumer, event, container.sessions) is DeliveryStatus.SUCCESS
+    )  # not marked done before
+    assert attempts == 2
+    bad = task_event(1, id="not-a-uuid")
+    assert await deliver(analytics_consumer, bad, container.sessions) is DeliveryStatus.DROP
+    async with container.sessions() as session:
+        recorded = await session.scalar(
+            select(func.count()).select_from(ProcessedEvent).where(ProcessedEvent.event_id == bad.id)
+        )
+    assert recorded == 0  # the DROP rolled back with everything else
+
+
+async def test_analytics_ignores_stale_versions(make_container: ContainerFactory) -> None:
+    container = await make_container(start=False)
+    done_at = "2026-06-15T13:00:00+00:00"
+    newer = task_event(3, completed=True, completed_at=done_at, type_="todo.task.completed.v1")
+    older = task_event(2, completed=False)
+    for event in (task_event(1, type_="todo.task.created.v1"), newer, older):
+        assert await deliver(analytics_consumer, event, container.sessions) is DeliveryStatus.SUCCESS
+    [row] = await projection(container.sessions)
+    assert (row.version, row.completed, row.completed_at) == (3, True, datetime(2026, 6, 15, 13, tzinfo=UTC))
+
+
+def test_parse_cloudevent_rejects_what_it_cannot_use() -> None:
+    for payload, fragment in [
+        ("a string", "not a JSON object"),
+        ({"id": "1", "source": "s", "type": "t"}, "specversion"),
+        (
+            {"id": "1", "source": "s", "type": "t", "specversion": "1.0", "data": [1]},
+            "data is not a JSON object",
+        ),
+    ]:
+        with pytest.raises(MalformedEvent, match=fragment):
+            parse_cloudevent(payload, topic="task-created")
+    event = parse_cloudevent(
+        {"id": "1", "source": "s", "type": "t", "specversion": "1.0", "subject": "x", "data": {"a": 1}},
+        topic="task-created",
+    )
+    assert (event.id, event.topic, event.data) == ("1", "task-created", {"a": 1})

@@ -1,0 +1,159 @@
+"""The outbox: writes never wait for the transport, nothing is lost, per-task order holds."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import httpx
+from sqlalchemy import func, select, update
+
+from tests.conftest import ContainerFactory, eventually
+from todo.apps import create_api_app
+from todo.bootstrap import Container
+from todo.events.envelope import CloudEvent
+from todo.events.local import LocalTransport
+from todo.events.models import ProcessedEvent, TaskEvent
+
+
+class FlakyTransport:
+    """The real in-process transport behind a switch that can make every publish fail."""
+
+    def __init__(self) -> None:
+        self.inner: LocalTransport | None = None
+        self.down = False
+        self.published: list[CloudEvent] = []
+
+    async def publish(self, events: Sequence[CloudEvent]) -> int:
+        if self.down:
+            raise ConnectionError("broker unreachable")
+        assert self.inner is not None
+        accepted = await self.inner.publish(events)
+        self.published.extend(events[:accepted])
+        return accepted
+
+    async def close(self) -> None:
+        return None
+
+
+async def flaky_container(
+    make_container: ContainerFactory, **overrides: object
+) -> tuple[Container, FlakyTransport]:
+    transport = FlakyTransport()
+    container = await make_container(publisher=transport, **overrides)
+    transport.inner = LocalTransport(container.consumers, container.sessions)
+    return container, transport
+
+
+def api(container: Container) -> httpx.AsyncClient:
+    app = create_api_app(container, manage_lifecycle=False)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+async def login(http: httpx.AsyncClient) -> dict[str, str]:
+    response = await http.post("/api/auth/register", json={"email": f"{uuid.uuid4().hex}@example.com",
+                                                           "password": "password123"})  # fmt: skip
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def unpublished(container: Container) -> int:
+    async with container.sessions() as session:
+        count = await session.scalar(select(func.count()).where(TaskEvent.published_at.is_(None)))
+    return count or 0
+
+
+async def test_writes_succeed_while_the_transport_is_down_and_arrive_in_order_after(
+    make_container: ContainerFactory,
+) -> None:
+    container, transport = await flaky_container(make_container)
+    transport.down = True
+    async with api(container) as http:
+        auth = await login(http)
+        ids = []
+        for n in range(3):
+            task = (await http.post("/api/tasks", json={"title": f"t{n}"}, headers=auth)).json()
+            ids.append(task["id"])
+            for p in (1, 3, 2):
+                response = await http.patch(f"/api/tasks/{task['id']}", json={"priority": p}, headers=auth)
+                assert response.status_code == 200
+        assert await unpublished(container) == 12
+        assert transport.published == []
+        transport.down = False
+        container.relay.wake()
+        await eventually(lambda: drained(container), within=10)
+    for task_id in ids:
+        versions = [e.data["version"] for e in transport.published if e.subject == task_id]
+        assert versions == [1, 2, 3, 4]
+    assert len({e.id for e in transport.published}) == 12
+    async with container.sessions() as session:
+        failed = await session.scalar(select(func.max(TaskEvent.publish_attempts)))
+    assert failed is not None
+    assert failed >= 1
+
+
+async def drained(container: Container) -> bool:
+    return await unpublished(container) == 0
+
+
+async def test_relay_is_woken_by_commit_not_by_polling(make_container: ContainerFactory) -> None:
+    container, transport = await flaky_container(make_container, relay_poll_seconds=60.0)
+    async with api(container) as http:
+        auth = await login(http)
+        await http.post("/api/tasks", json={"title": "now"}, headers=auth)
+        await eventually(lambda: _has(transport, 1), within=2)  # far less than the 60 s poll
+
+
+async def _has(transport: FlakyTransport, n: int) -> bool:
+    return len(transport.published) >= n
+
+
+async def test_crash_between_publish_and_mark_redelivers_and_consumers_ignore_it(
+    make_container: ContainerFactory,
+) -> None:
+    container, _transport = await flaky_container(make_container)
+    async with api(container) as http:
+        auth = await login(http)
+        await http.post("/api/tasks", json={"title": "once"}, headers=auth)
+        await eventually(lambda: drained(container))
+        stats = (await http.get("/api/stats", headers=auth)).json()
+    assert stats["totals"]["created"] == 1
+    # simulate a crash after publishing but before marking: the row is unpublished again
+    async with container.sessions() as session, session.begin():
+        await session.execute(update(TaskEvent).values(published_at=None))
+    await container.stop()
+    restarted, again = await flaky_container(make_container)
+    await eventually(lambda: drained(restarted))
+    assert len(again.published) == 1  # redelivered...
+    async with api(restarted) as http:
+        assert (await http.get("/api/stats", headers=auth)).json()["totals"]["created"] == 1  # ...and ignored
+    async with restarted.sessions() as session:
+        processed = await session.scalar(select(func.count()).select_from(ProcessedEvent))
+    assert processed == 1
+
+
+async def test_a_restarted_relay_publishes_what_was_left(make_container: ContainerFactory) -> None:
+    first = await make_container(start=False)  # the relay never runs: as if the process died after commit
+    async with api(first) as http:
+        auth = await login(http)
+        for n in range(5):
+            await http.post("/api/tasks", json={"title": f"left {n}"}, headers=auth)
+    assert await unpublished(first) == 5
+    second, transport = await flaky_container(make_container)
+    await eventually(lambda: _has(transport, 5))
+    assert [e.data["title"] for e in transport.published] == [f"left {n}" for n in range(5)]
+    async with api(second) as http:
+        assert (await http.get("/api/stats", headers=auth)).json()["totals"]["created"] == 5
+
+
+async def test_created_task_reaches_stats_through_the_relay(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    await client.post(
+        "/api/tasks", json={"title": "count me", "due_date": "2026-06-15T13:00:00Z"}, headers=auth
+    )
+
+    async def counted() -> bool:
+        stats = (await client.get("/api/stats", headers=auth)).json()
+        return bool(stats["totals"]["created"] == 1 and stats["totals"]["due_soon"] == 1)
+
+    await eventually(counted, within=1.0)

@@ -1,0 +1,114 @@
+"""`todo up` as a new user runs it: a real process, real HTTP, Ctrl-C to stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+TODO = str(Path(sys.executable).with_name("todo"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def call(base: str, method: str, path: str, body: object = None, token: str | None = None) -> tuple[int, Any]:
+    request = urllib.request.Request(
+        base + path, method=method, data=None if body is None else json.dumps(body).encode()
+    )
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "TODO_DATA_DIR": str(data_dir), "TODO_API_PORT": str(port)}
+    env.pop("TODO_DATABASE_URL", None)
+    env.pop("TODO_JWT_SECRET", None)
+    process = subprocess.Popen([TODO, "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if call(f"http://127.0.0.1:{port}", "GET", "/healthz")[0] == 200:
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError(
+        f"todo up did not become healthy:\n{process.stdout.read().decode() if process.stdout else ''}"
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> str:
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=20)
+    text = output.decode()
+    # uvicorn re-raises SIGINT after a graceful shutdown, so the shell sees the usual 130
+    assert process.returncode in (0, 130), text
+    assert "Application shutdown complete" in text
+    assert "Traceback" not in text
+    return text
+
+
+def test_todo_up_serves_the_spec_flow_and_stops_cleanly(tmp_path: Path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = start(tmp_path, port)
+    try:
+        status, registered = call(
+            base, "POST", "/api/auth/register", {"email": "new@example.com", "password": "password123"}
+        )
+        assert status == 201
+        token = registered["access_token"]
+        body = {"title": "Weekly Team Meeting", "description": "Standup with the team", "priority": 2,
+                "recurrence_type": "weekly", "recurrence_interval": 1,
+                "start_date": "2025-01-01T09:00:00Z", "end_date": "2025-12-31T09:00:00Z"}  # fmt: skip
+        status, series = call(base, "POST", "/api/recurring-tasks", body, token)
+        assert (status, series["next_due_at"]) == (201, "2025-01-08T09:00:00Z")
+        call(
+            base,
+            "POST",
+            "/api/tasks",
+            {"title": "Complete report", "due_date": "2025-01-15T17:00:00Z"},
+            token,
+        )
+        time.sleep(1.0)
+        status, stats = call(base, "GET", "/api/stats", token=token)
+        assert stats["totals"]["created"] == 2  # the occurrence and the task
+    finally:
+        output = stop(process)
+    assert "Docs" in output
+    assert f":{port}/docs" in output
+    secret = tmp_path / "jwt-secret"
+    assert secret.stat().st_mode & 0o777 == 0o600
+    # a second start keeps the data and the secret: the old token still works
+    process = start(tmp_path, port)
+    try:
+        status, me = call(base, "GET", "/api/me", token=token)
+        assert (status, me["email"]) == (200, "new@example.com")
+    finally:
+        stop(process)
+
+
+def test_services_refuse_to_start_without_a_secret(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TODO_JWT_SECRET"}
+    result = subprocess.run([TODO, "serve", "api"], env={**env, "TODO_DATA_DIR": str(tmp_path)},
+                            capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert result.returncode == 2
+    assert "TODO_JWT_SECRET is not set" in result.stderr

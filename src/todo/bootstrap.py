@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+import todo.models  # noqa: F401  (every table known before the first flush)
 from todo.analytics.consumer import analytics_consumer
 from todo.auth.ratelimit import LoginGuard
 from todo.clock import Clock, SystemClock

@@ -49,8 +49,10 @@ class Settings(BaseSettings):
     login_window_seconds: int = 900
     relay_batch_size: int = Field(default=500, ge=1)
     relay_poll_seconds: float = Field(default=1.0, gt=0)
-    db_pool_size: int = Field(default=10, ge=1)
-    db_max_overflow: int = Field(default=20, ge=0)
+    # Connections above the pool size are closed when returned, so size the pool for steady concurrency.
+    db_pool_size: int = Field(default=20, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_pre_ping: bool = Field(default=True, description="Test each connection before use")
 
     @property
     def resolved_database_url(self) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.conftest import ContainerFactory
 from todo.analytics.consumer import analytics_consumer
 from todo.analytics.models import AnalyticsTask
-from todo.events.consumers import Consumer, deliver
+from todo.events.consumers import Consumer, deliver, deliver_batch
 from todo.events.envelope import CloudEvent, MalformedEvent, parse_cloudevent
 from todo.events.models import ProcessedEvent
 from todo.events.transport import DeliveryStatus
@@ -65,7 +65,7 @@ async def test_malformed_event_is_dropped_and_failure_is_retried(make_container:
     async def flaky(event: CloudEvent, session: AsyncSession) -> None:
         nonlocal attempts
         attempts += 1
-        if attempts == 1:
+        if attempts <= 2:  # the batch try and the careful one-by-one try both fail
             raise ConnectionError("database hiccup")
 
     consumer = Consumer(name="flaky", topics=("task-updated",), handle=flaky)
@@ -74,7 +74,7 @@ async def test_malformed_event_is_dropped_and_failure_is_retried(make_container:
     assert (
         await deliver(consumer, event, container.sessions) is DeliveryStatus.SUCCESS
     )  # not marked done before
-    assert attempts == 2
+    assert attempts == 3
     bad = task_event(1, id="not-a-uuid")
     assert await deliver(analytics_consumer, bad, container.sessions) is DeliveryStatus.DROP
     async with container.sessions() as session:
@@ -111,3 +111,37 @@ def test_parse_cloudevent_rejects_what_it_cannot_use() -> None:
         topic="task-created",
     )
     assert (event.id, event.topic, event.data) == ("1", "task-created", {"a": 1})
+
+
+async def test_batch_delivery_commits_up_to_the_first_retry_and_skips_drops(
+    make_container: ContainerFactory,
+) -> None:
+    container = await make_container(start=False)
+
+    async def committed() -> set[str]:
+        async with container.sessions() as session:
+            query = select(ProcessedEvent.event_id).where(ProcessedEvent.consumer == "batch")
+            return set(await session.scalars(query))
+
+    async def handle(event: CloudEvent, session: AsyncSession) -> None:
+        if event.data.get("bad"):
+            raise MalformedEvent("bad payload")
+        if event.data.get("flaky"):
+            raise ConnectionError("try later")
+
+    consumer = Consumer(name="batch", topics=("task-updated",), handle=handle)
+    events = [task_event(1), task_event(1, bad=True), task_event(1), task_event(1, flaky=True), task_event(1)]
+    statuses = await deliver_batch(consumer, events, container.sessions)
+    assert statuses == [
+        DeliveryStatus.SUCCESS,
+        DeliveryStatus.DROP,
+        DeliveryStatus.SUCCESS,
+        DeliveryStatus.RETRY,
+    ]
+    assert await committed() == {events[0].id, events[2].id}
+    # redelivering the whole batch: the done ones are skipped, the rest are handled
+    events[3] = task_event(1, event_id=events[3].id)
+    again = await deliver_batch(consumer, events, container.sessions)
+    ok, drop = DeliveryStatus.SUCCESS, DeliveryStatus.DROP
+    assert again == [ok, drop, ok, ok, ok]
+    assert await committed() == {events[0].id, events[2].id, events[3].id, events[4].id}

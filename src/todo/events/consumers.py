@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from todo.events.envelope import CloudEvent, MalformedEvent
@@ -17,25 +17,39 @@ from todo.platform.metrics import CONSUMED
 
 log = logging.getLogger(__name__)
 
+BATCH_CACHE = "consumer_batch_cache"  # session.info key where prepare() may leave what it loaded
 Handler = Callable[[CloudEvent, AsyncSession], Awaitable[None]]
+Preparer = Callable[[Sequence[CloudEvent], AsyncSession], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class Consumer:
-    """A named handler for some topics; its effects and its idempotency record commit together."""
+    """A named handler for some topics; its effects and its idempotency record commit together.
+
+    `handle` must keep its effects inside the session it is given: it may run more than once before
+    its transaction commits (a batch that fails is redone event by event), and only what commits counts.
+    Effects outside the database go through their own recorded attempts, never straight from a handler.
+    `prepare`, when given, loads (and locks) what a whole batch needs in one query, so that `handle`
+    finds it in the session instead of asking the database once per event.
+    """
 
     name: str
     topics: tuple[str, ...]
     handle: Handler
+    prepare: Preparer | None = None
 
 
 class ConsumerRegistry:
     def __init__(self, consumers: Iterable[Consumer] = ()) -> None:
+        self._consumers: dict[str, Consumer] = {}
         self._by_topic: dict[str, list[Consumer]] = defaultdict(list)
         for consumer in consumers:
             self.register(consumer)
 
     def register(self, consumer: Consumer) -> None:
+        if consumer.name in self._consumers:
+            raise ValueError(f"consumer {consumer.name!r} is registered twice")
+        self._consumers[consumer.name] = consumer
         for topic in consumer.topics:
             self._by_topic[topic].append(consumer)
 
@@ -43,50 +57,101 @@ class ConsumerRegistry:
         return list(self._by_topic.get(topic, ()))
 
     def all(self) -> list[Consumer]:
-        seen: dict[str, Consumer] = {}
-        for consumers in self._by_topic.values():
-            for consumer in consumers:
-                seen.setdefault(consumer.name, consumer)
-        return list(seen.values())
+        return list(self._consumers.values())
 
 
 async def deliver(
     consumer: Consumer, event: CloudEvent, sessions: async_sessionmaker[AsyncSession]
 ) -> DeliveryStatus:
-    status = await _deliver(consumer, event, sessions)
-    CONSUMED.labels(consumer=consumer.name, topic=event.topic, status=status.value).inc()
-    return status
+    return (await deliver_batch(consumer, [event], sessions))[0]
 
 
-async def _deliver(
-    consumer: Consumer, event: CloudEvent, sessions: async_sessionmaker[AsyncSession]
-) -> DeliveryStatus:
+async def deliver_batch(
+    consumer: Consumer, events: Sequence[CloudEvent], sessions: async_sessionmaker[AsyncSession]
+) -> list[DeliveryStatus]:
+    """Handle `events` in order in one transaction.
+
+    The whole batch is tried at once; if any event fails, it is redone one savepoint per event, so that a
+    malformed event is dropped alone and a failing one stops the batch there (RETRY) while everything
+    before it commits. The statuses cover the events up to and including the first RETRY.
+    """
     try:
         async with sessions() as session, session.begin():
-            if await session.get(ProcessedEvent, (consumer.name, event.id)) is not None:
-                return DeliveryStatus.SUCCESS
+            seen = await _already_processed(session, consumer, events)
+            statuses = await _all_at_once(consumer, events, session, seen)
+            if statuses is None:
+                statuses = await _one_by_one(consumer, events, session, seen)
+    except Exception:
+        log.exception("consumer batch failed to commit; will retry", extra={"consumer": consumer.name})
+        statuses = [DeliveryStatus.RETRY]
+    for event, status in zip(events, statuses, strict=False):
+        CONSUMED.labels(consumer=consumer.name, topic=event.topic, status=status.value).inc()
+    return statuses
+
+
+async def _already_processed(
+    session: AsyncSession, consumer: Consumer, events: Sequence[CloudEvent]
+) -> set[str]:
+    rows = await session.scalars(
+        select(ProcessedEvent.event_id).where(
+            ProcessedEvent.consumer == consumer.name, ProcessedEvent.event_id.in_({e.id for e in events})
+        )
+    )
+    return set(rows)
+
+
+async def _all_at_once(
+    consumer: Consumer, events: Sequence[CloudEvent], session: AsyncSession, seen: set[str]
+) -> list[DeliveryStatus] | None:
+    fresh = [e for e in events if e.id not in seen]
+    if len({e.id for e in fresh}) != len(fresh):
+        return None  # the same event twice in one batch: let the careful path sort it out
+    try:
+        async with session.begin_nested():
+            if consumer.prepare is not None and fresh:
+                await consumer.prepare(fresh, session)
+            for event in fresh:
+                session.add(ProcessedEvent(consumer=consumer.name, event_id=event.id))
+                await consumer.handle(event, session)
+            await session.flush()
+    except Exception:
+        return None
+    finally:
+        session.info.pop(BATCH_CACHE, None)  # rows cached for the batch die with its savepoint
+    seen.update(e.id for e in fresh)
+    return [DeliveryStatus.SUCCESS] * len(events)
+
+
+async def _one_by_one(
+    consumer: Consumer, events: Sequence[CloudEvent], session: AsyncSession, seen: set[str]
+) -> list[DeliveryStatus]:
+    statuses: list[DeliveryStatus] = []
+    for event in events:
+        status = await _in_savepoint(consumer, event, session, seen)
+        statuses.append(status)
+        if status is DeliveryStatus.RETRY:
+            break
+    return statuses
+
+
+async def _in_savepoint(
+    consumer: Consumer, event: CloudEvent, session: AsyncSession, seen: set[str]
+) -> DeliveryStatus:
+    if event.id in seen:
+        return DeliveryStatus.SUCCESS
+    try:
+        async with session.begin_nested():
             session.add(ProcessedEvent(consumer=consumer.name, event_id=event.id))
             await session.flush()  # a concurrent duplicate collides here, before any effect
             await consumer.handle(event, session)
-        return DeliveryStatus.SUCCESS
     except MalformedEvent as exc:
         log.error(
             "dropping malformed event",
             extra={"consumer": consumer.name, "event_id": event.id, "why": str(exc)},
         )
         return DeliveryStatus.DROP
-    except IntegrityError:
-        if await _already_processed(consumer, event, sessions):
-            return DeliveryStatus.SUCCESS
-        log.exception("consumer failed; will retry", extra={"consumer": consumer.name, "event_id": event.id})
-        return DeliveryStatus.RETRY
     except Exception:
         log.exception("consumer failed; will retry", extra={"consumer": consumer.name, "event_id": event.id})
         return DeliveryStatus.RETRY
-
-
-async def _already_processed(
-    consumer: Consumer, event: CloudEvent, sessions: async_sessionmaker[AsyncSession]
-) -> bool:
-    async with sessions() as session:
-        return await session.get(ProcessedEvent, (consumer.name, event.id)) is not None
+    seen.add(event.id)
+    return DeliveryStatus.SUCCESS

@@ -90,13 +90,15 @@ async def create(
         due_date=_due(fields.get("due_date"), user),
         recurring_task_id=recurring_task_id,
         occurrence_at=occurrence_at,
+        completed=False,
+        notified=False,
+        version=1,
         created_at=now,
         updated_at=now,
         tag_rows=[TaskTag(tag=t) for t in _unique(fields.get("tags", []))],
     )
     session.add(task)
-    await session.flush()
-    _emit(session, TASK_CREATED, task)
+    _emit(session, TASK_CREATED, task)  # every field is set in Python: no flush needed before the snapshot
     return task
 
 
@@ -138,7 +140,6 @@ async def update(
         return await _set_completed(session, task, completed=completed, now=now)
     if edited:
         _touch(task, now)
-        await session.flush()
         _emit(session, TASK_UPDATED, task)
     return task
 
@@ -176,7 +177,6 @@ async def _set_completed(session: AsyncSession, task: Task, *, completed: bool, 
     task.completed = completed
     task.completed_at = now if completed else None
     _touch(task, now)
-    await session.flush()
     _emit(session, TASK_COMPLETED if completed else TASK_UNCOMPLETED, task)
     return task
 

@@ -282,8 +282,9 @@ async def drain_time(url: str, started: float, give_up_after: float = 300) -> tu
 def main(
     users: Annotated[int, typer.Option(help="Simulated users")] = 1000,
     duration: Annotated[float, typer.Option(help="Seconds of mixed load")] = 60,
-    think_min: Annotated[float, typer.Option(help="Shortest think time, s")] = 1.0,
-    think_max: Annotated[float, typer.Option(help="Longest think time, s")] = 3.0,
+    think_min: Annotated[float, typer.Option(help="Shortest think time, s")] = 5.0,
+    think_max: Annotated[float, typer.Option(help="Longest think time, s")] = 15.0,
+    stress: Annotated[bool, typer.Option(help="Also run the same users with 1-3 s think time")] = True,
     warmup: Annotated[float, typer.Option(help="Seconds of load before recording")] = 5.0,
     workers: Annotated[int, typer.Option(help="API worker processes")] = 2,
     saturation_seconds: Annotated[int, typer.Option(help="Seconds of the creation saturation run")] = 20,
@@ -301,11 +302,13 @@ def main(
     api = start_api(url, secret, port, workers)
     try:
         asyncio.run(wait_ready(base))
-        console.print(
-            f"[bold]mixed load[/bold]: {users} users, think {think_min}-{think_max} s, {duration:.0f} s"
-        )
-        recorder = asyncio.run(simulate(base, sims, duration, (think_min, think_max), warmup))
-        asyncio.run(drain_time(url, time.monotonic()))
+        runs: list[tuple[tuple[float, float], Recorder]] = []
+        for think in [(think_min, think_max)] + ([(1.0, 3.0)] if stress else []):
+            console.print(
+                f"[bold]mixed load[/bold]: {users} users, think {think[0]}-{think[1]} s, {duration:.0f} s"
+            )
+            runs.append((think, asyncio.run(simulate(base, sims, duration, think, warmup))))
+            asyncio.run(drain_time(url, time.monotonic()))
         console.print(
             f"[bold]saturation[/bold]: task creation, {connections} connections, {saturation_seconds} s"
         )
@@ -319,12 +322,11 @@ def main(
     created = total_events - before
     pipeline_rate = created / drained_after if drained_after else 0.0
     body = render(
-        recorder,
+        runs,
         saturation,
         users=users,
         duration=duration,
         warmup=warmup,
-        think=(think_min, think_max),
         workers=workers,
         connections=connections,
         seconds=saturation_seconds,
@@ -346,30 +348,36 @@ async def _event_count(url: str) -> int:
     return int(count or 0)
 
 
-def render(recorder: Recorder, saturation: dict[str, float], **run: object) -> str:
-    total = sum(len(v) for v in recorder.latencies.values())
+def render(
+    runs: list[tuple[tuple[float, float], Recorder]], saturation: dict[str, float], **run: object
+) -> str:
     duration = float(run["duration"])  # type: ignore[arg-type]
-    think_min, think_max = run["think"]  # type: ignore[misc]
     lines = [
         "## API load test (`bench/api_load.py`)",
         "",
         f"Command: `make bench` (= `bench/api_load.py --users {run['users']} --duration {duration:.0f} "
-        f"--warmup {run['warmup']:.0f} "
-        f"--workers {run['workers']}`), against `todo serve api --workers {run['workers']}` on the devstack "
-        "PostgreSQL 15 (same machine; durable commits), the outbox relay and the analytics consumer running "
-        "in the API processes, the load generator (Python, aiohttp) and wrk on the same 2 cores.",
-        "",
-        f"### Mixed load: {run['users']} users, think time {think_min}-{think_max} s "
-        f"({total / duration:.0f} requests/s)",
-        "",
-        "| operation | share | requests | errors | p50 ms | p95 ms | p99 ms |",
-        "|---|---|---|---|---|---|---|",
+        f"--warmup {run['warmup']:.0f} --workers {run['workers']}`), against `todo serve api --workers "
+        f"{run['workers']}` on the devstack PostgreSQL 15 (same machine, durable commits), with the outbox "
+        "relay and the analytics consumer running in the API processes, and the load generator (Python, "
+        "aiohttp) and wrk on the same 2 cores. Users start with 10 tasks each; the client measures latency.",
     ]
-    for op, share in OPERATIONS.items():
-        values = recorder.latencies.get(op, [])
-        p50, p95, p99 = (percentile(values, q) * 1000 for q in (0.5, 0.95, 0.99))
-        errors = recorder.errors.get(op, 0)
-        lines.append(f"| {op} | {share:.0%} | {len(values)} | {errors} | {p50:.1f} | {p95:.1f} | {p99:.1f} |")
+    for (think_min, think_max), recorder in runs:
+        total = sum(len(v) for v in recorder.latencies.values())
+        lines += [
+            "",
+            f"### Mixed load: {run['users']} users, think time {think_min:g}-{think_max:g} s "
+            f"({total / duration:.0f} requests/s)",
+            "",
+            "| operation | share | requests | errors | p50 ms | p95 ms | p99 ms |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for op, share in OPERATIONS.items():
+            values = recorder.latencies.get(op, [])
+            p50, p95, p99 = (percentile(values, q) * 1000 for q in (0.5, 0.95, 0.99))
+            errors = recorder.errors.get(op, 0)
+            lines.append(
+                f"| {op} | {share:.0%} | {len(values)} | {errors} | {p50:.1f} | {p95:.1f} | {p99:.1f} |"
+            )
     sat = saturation
     lines += [
         "",

@@ -94,14 +94,20 @@ class Relay:
         self.poll_seconds = poll_seconds
         self.leadership = Leadership(engine)
         self._wake = asyncio.Event()
-        self._stopping = False
+        self._stop = asyncio.Event()
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
+        try:
+            await self._loop()
+        finally:
+            await self.leadership.release()
+
+    async def _loop(self) -> None:
         backoff = 0.0
-        while not self._stopping:
+        while not self._stop.is_set():
             self._wake.clear()  # before reading: a commit landing during drain wakes the next round
             try:
                 published = await self.drain()
@@ -119,9 +125,9 @@ class Relay:
                 await self._sleep(backoff, wakeable=False)
 
     async def stop(self) -> None:
-        self._stopping = True
+        """Ask the loop to end after its current batch; leadership is released when it does."""
+        self._stop.set()
         self._wake.set()
-        await self.leadership.release()
 
     async def drain(self) -> int:
         """Publish one batch; return how many were published. Raises PublishFailed on a partial batch."""
@@ -171,11 +177,9 @@ class Relay:
                 )
 
     async def _sleep(self, seconds: float, *, wakeable: bool = True) -> None:
-        if not wakeable:
-            await asyncio.sleep(seconds)
-            return
+        """Sleep until woken (a commit), stopped, or `seconds` pass; backoff sleeps ignore commits."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+            await asyncio.wait_for((self._wake if wakeable else self._stop).wait(), timeout=seconds)
 
 
 async def refresh_backlog_gauges(sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:

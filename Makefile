@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.install.stamp
 
-.PHONY: install run test lint typecheck pytest devstack-up devstack-down bench clean
+.PHONY: install run test lint typecheck pytest devstack-up devstack-down bench bench-relay lock clean
 
 install: $(STAMP)
 
@@ -38,6 +38,9 @@ test: lint typecheck pytest
 
 bench: install devstack-up
 	env $$(scripts/devstack env) $(BIN)/python bench/api_load.py
+
+bench-relay: install devstack-up
+	env $$(scripts/devstack env) $(BIN)/python bench/relay_drain.py
 
 lock:
 	$(BIN)/uv pip compile --quiet --python $(BIN)/python pyproject.toml --extra dev -o requirements.lock

@@ -29,11 +29,11 @@ import httpx
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import write_section
+from common import fresh_postgres, write_section
 from todo.auth.models import User
 from todo.auth.security import hash_password, issue_token
 from todo.events.models import TaskEvent
@@ -81,12 +81,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def prepare_database(admin_url: str, name: str) -> str:
-    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        await conn.execute(text(f"CREATE DATABASE {name}"))
-    await admin.dispose()
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    url = await fresh_postgres(admin_url, name)
     await asyncio.to_thread(upgrade, url)
     return url
 

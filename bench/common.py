@@ -1,4 +1,4 @@
-"""Writing benchmark figures into docs/benchmarks.md, one section per benchmark, with the machine."""
+"""What the benchmarks share: a fresh PostgreSQL database, and writing figures into docs/benchmarks.md."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import platform
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 BENCHMARKS_MD = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 HEADER = (
@@ -41,3 +44,13 @@ def write_section(name: str, body: str) -> None:
         text = text.rstrip() + "\n\n" + section + "\n"
     BENCHMARKS_MD.parent.mkdir(exist_ok=True)
     BENCHMARKS_MD.write_text(text)
+
+
+async def fresh_postgres(admin_url: str, name: str) -> str:
+    """Drop and recreate database `name` on the server of `admin_url`; return its URL."""
+    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        await conn.execute(text(f"CREATE DATABASE {name}"))
+    await admin.dispose()
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"

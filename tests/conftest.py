@@ -90,6 +90,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path,
         jwt_secret=SECRET,  # type: ignore[arg-type]
         relay_poll_seconds=0.05,
+        relay_max_backoff_seconds=0.5,  # recoveries show within a test's patience
         jwt_expire_minutes=60 * 24 * 30,  # tests move the clock by days
         log_json=False,
     )

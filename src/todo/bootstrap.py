@@ -70,6 +70,7 @@ def build_container(
         clock=clock,
         batch_size=settings.relay_batch_size,
         poll_seconds=settings.relay_poll_seconds,
+        max_backoff_seconds=settings.relay_max_backoff_seconds,
     )
     info[WAKEUP_KEY] = relay.wake
     guard = LoginGuard(

@@ -25,7 +25,6 @@ from todo.platform.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDES
 log = logging.getLogger(__name__)
 
 ADVISORY_LOCK_KEY = 0x70D0_0E1A  # "todo relay"
-MAX_BACKOFF_SECONDS = 30.0
 
 
 class PublishFailed(RuntimeError):
@@ -86,12 +85,14 @@ class Relay:
         clock: Clock,
         batch_size: int = 500,
         poll_seconds: float = 1.0,
+        max_backoff_seconds: float = 30.0,
     ) -> None:
         self.sessions = sessions
         self.publisher = publisher
         self.clock = clock
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        self.max_backoff_seconds = max_backoff_seconds
         self.leadership = Leadership(engine)
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
@@ -118,7 +119,7 @@ class Relay:
             except Exception as exc:
                 PUBLISH_FAILURES.inc()
                 await self.leadership.release()
-                backoff = min(max(backoff * 2, 0.25), MAX_BACKOFF_SECONDS)
+                backoff = min(max(backoff * 2, 0.25), self.max_backoff_seconds)
                 log.warning(
                     "relay could not publish; backing off", extra={"error": str(exc), "backoff": backoff}
                 )

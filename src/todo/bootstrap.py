@@ -50,6 +50,7 @@ class Container:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self._tasks.clear()
+        await self.relay.leadership.release()  # in case the relay loop never ran
         await self.publisher.close()
         await self.engine.dispose()
 

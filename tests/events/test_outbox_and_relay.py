@@ -157,3 +157,19 @@ async def test_created_task_reaches_stats_through_the_relay(
         return bool(stats["totals"]["created"] == 1 and stats["totals"]["due_soon"] == 1)
 
     await eventually(counted, within=1.0)
+
+
+async def test_only_one_relay_leads_on_postgresql(
+    make_container: ContainerFactory, database_url: str
+) -> None:
+    """Two API replicas: one relay publishes, the other stands by and takes over when the first stops."""
+    first = await make_container(start=False)
+    second = await make_container(start=False)
+    first_leads = await first.relay.leadership.acquire()
+    second_leads = await second.relay.leadership.acquire()
+    if database_url.startswith("sqlite"):
+        assert (first_leads, second_leads) == (True, True)  # one process only: nothing to elect
+        return
+    assert (first_leads, second_leads) == (True, False)
+    await first.relay.leadership.release()
+    assert await second.relay.leadership.acquire() is True

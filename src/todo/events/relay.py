@@ -69,10 +69,19 @@ class Leadership:
         return True
 
     async def release(self) -> None:
-        if self._conn is not None:
+        """Give up leadership. Closing would only return the connection to the pool with the lock still
+        held, so unlock explicitly, and drop the connection if even that fails."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            await conn.scalar(select(func.pg_advisory_unlock(ADVISORY_LOCK_KEY)))
+            await conn.commit()
+            await conn.close()
+        except Exception:
             with contextlib.suppress(Exception):
-                await self._conn.close()
-            self._conn = None
+                await conn.invalidate()
+                await conn.close()
 
 
 class Relay:

@@ -173,3 +173,23 @@ async def test_only_one_relay_leads_on_postgresql(
     assert (first_leads, second_leads) == (True, False)
     await first.relay.leadership.release()
     assert await second.relay.leadership.acquire() is True
+
+
+async def test_the_leader_hears_commits_made_by_another_process(
+    make_container: ContainerFactory, database_url: str
+) -> None:
+    """A write in a replica whose relay is not the leader is published at once, not at the next poll."""
+    leader, transport = await flaky_container(make_container, relay_poll_seconds=60.0)
+    await eventually(lambda: _leads(leader))
+    replica = await make_container(start=False, relay_poll_seconds=60.0)  # its relay never runs
+    async with api(replica) as http:
+        auth = await login(http)
+        await http.post("/api/tasks", json={"title": "from the replica"}, headers=auth)
+    if database_url.startswith("sqlite"):
+        return  # one process per SQLite database: nothing to hear from
+    await eventually(lambda: _has(transport, 1), within=2)  # far less than the 60 s poll
+    assert transport.published[0].data["title"] == "from the replica"
+
+
+async def _leads(container: Container) -> bool:
+    return await container.relay.leadership.acquire()

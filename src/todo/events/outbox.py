@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,7 @@ from todo.events.envelope import EventKind
 from todo.events.models import TaskEvent
 from todo.platform.metrics import EVENTS_WRITTEN
 
+NOTIFY_CHANNEL = "todo_outbox"
 WAKEUP_KEY = "outbox_wakeup"
 SOURCE_KEY = "event_source"  # the writer's app-id, the CloudEvent `source`
 _DIRTY_KEY = "outbox_dirty"
@@ -48,6 +49,13 @@ def record(
 
 class OutboxSession(Session):
     """The sync session class behind our AsyncSessions; it tells the relay when events were committed."""
+
+
+@event.listens_for(OutboxSession, "before_commit")
+def _notify_other_processes(session: Session) -> None:
+    """On PostgreSQL, tell the leading relay (maybe in another process) that events are coming."""
+    if session.info.get(_DIRTY_KEY) and session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))  # delivered when the transaction commits
 
 
 @event.listens_for(OutboxSession, "after_commit")

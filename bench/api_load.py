@@ -140,14 +140,12 @@ def start_api(url: str, secret: str, port: int, workers: int) -> subprocess.Pope
         "TODO_DATABASE_URL": url,
         "TODO_JWT_SECRET": secret,
         "TODO_LOG_LEVEL": "WARNING",
-        "TODO_DB_POOL_SIZE": "20",
-        "TODO_DB_MAX_OVERFLOW": "20",
     }
     return subprocess.Popen(
         [TODO, "serve", "api", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=open(ROOT / ".devstack" / "bench-api.log", "wb"),  # read it when a run looks wrong
     )
 
 

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(default=500, ge=1)
     relay_poll_seconds: float = Field(default=1.0, gt=0)
     relay_max_backoff_seconds: float = Field(default=30.0, gt=0, description="Longest wait after failures")
-    db_pool_size: int = Field(default=20, ge=1)
+    db_pool_size: int = Field(default=20, ge=0, description="0: no pool in the app (behind PgBouncer)")
     db_max_overflow: int = Field(default=10, ge=0)
     db_pool_pre_ping: bool = Field(default=True, description="Test each connection before use")
 

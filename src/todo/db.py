@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 from todo.config import Settings
@@ -61,6 +62,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _serialize_sqlite_writes(engine)
         return engine
+    if settings.db_pool_size == 0:
+        return create_async_engine(url, poolclass=NullPool)
     return create_async_engine(
         url,
         pool_size=settings.db_pool_size,

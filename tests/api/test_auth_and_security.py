@@ -152,6 +152,10 @@ async def test_another_users_things_answer_404(client: httpx.AsyncClient, regist
         ({"title": "ok", "tags": ["x" * 51]}, "tags.0"),
         ({"title": "ok", "description": "d" * 10_001}, "description"),
         ({"title": "ok", "owner": "someone else"}, "owner"),
+        ({"title": "nul \u0000 inside"}, "title"),
+        ({"title": "ok", "tags": ["\u0000"]}, "tags.0"),
+        ({"title": "ok", "due_date": "0001-01-01T00:00:00+05:00"}, "due_date"),
+        ({"title": "ok", "due_date": "9999-12-31T23:59:59-05:00"}, "due_date"),
         ({}, "title"),
     ],
 )

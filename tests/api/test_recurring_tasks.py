@@ -134,6 +134,8 @@ async def test_resuming_a_finished_series_is_refused(client: httpx.AsyncClient, 
     [
         ({"rrule": "FREQ=HOURLY"}, "rrule", "HOURLY is not supported"),
         ({"rrule": "FREQ=WEEKLY;BYDAY=XX"}, "rrule", "not a valid RFC 5545 rule"),
+        ({"rrule": "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", "recurrence_type": None}, "rrule", "no occurrence"),
+        ({"rrule": "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", "recurrence_type": None}, "rrule", "no occurrence"),
         ({"recurrence_type": "daily", "rrule": "FREQ=WEEKLY"}, "recurrence_type", "rrule says weekly"),
         ({"recurrence_type": None}, "recurrence_type", "required unless rrule"),
         ({"end_date": "2024-01-01T00:00:00Z"}, "end_date", "before start_date"),

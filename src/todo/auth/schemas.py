@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
+from todo.platform.fields import Text
 from todo.timeutil import is_valid_timezone
 
 
@@ -28,7 +29,7 @@ class RegisterIn(BaseModel):
 
     email: EmailStr
     password: Password
-    display_name: str = Field(default="", max_length=100)
+    display_name: Text = Field(default="", max_length=100)
     timezone: TimezoneName = "UTC"
 
     model_config["json_schema_extra"] = {
@@ -56,7 +57,7 @@ class UserRead(BaseModel):
 class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    display_name: str | None = Field(default=None, max_length=100)
+    display_name: Text | None = Field(default=None, max_length=100)
     timezone: TimezoneName | None = None
 
 

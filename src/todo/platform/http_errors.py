@@ -74,9 +74,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = [
-            FieldProblem(field_name(e.get("loc", ())), str(e.get("msg", "invalid"))) for e in exc.errors()
-        ]
+        fields = [FieldProblem(field_name(e.get("loc", ())), _reason(e)) for e in exc.errors()]
         summary = "; ".join(f"{f.field}: {f.reason}" for f in fields[:5])
         return error_response(422, f"invalid request: {summary}", fields=fields)
 
@@ -92,3 +90,7 @@ def install(app: FastAPI) -> None:
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
         return error_response(500, "internal error; the request id identifies it in the logs")
+
+
+def _reason(error: Any) -> str:
+    return str(error.get("msg", "invalid")).removeprefix("Value error, ")

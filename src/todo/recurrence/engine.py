@@ -150,6 +150,8 @@ def next_after(schedule: Schedule, moment: datetime) -> datetime | None:
 
 def latest_at_or_before(schedule: Schedule, moment: datetime) -> datetime | None:
     """The most recent occurrence not later than `moment`: what a clock back from downtime creates."""
+    if schedule.end is not None:
+        moment = min(moment, schedule.end)
     tz = zone(schedule.timezone)
     rule = _rule(schedule)
     cursor = _wall(moment + timedelta(days=1), tz)
@@ -174,21 +176,21 @@ def _instants(schedule: Schedule, *, after: datetime | None = None) -> Iterator[
 
 
 def _rule(schedule: Schedule) -> rrule:
+    """The RFC 5545 rule on wall time. `end` is applied to instants by the callers, not as UNTIL: RFC 5545
+    forbids COUNT together with UNTIL, and the end is an instant, not a wall time."""
     tz = zone(schedule.timezone)
     dtstart = _wall(schedule.start, tz)
-    until = _wall(schedule.end, tz) if schedule.end is not None else None
     if schedule.rrule is not None:
         text, _ = parse_rrule(schedule.rrule)
         parsed = rrulestr(text, dtstart=dtstart)
         assert isinstance(parsed, rrule)
-        return parsed.replace(count=schedule.count, until=until)
+        return parsed.replace(count=schedule.count)
     clamp = _clamped_day(schedule.recurrence_type, dtstart)
     return rrule(
         _FREQ[schedule.recurrence_type],
         dtstart=dtstart,
         interval=schedule.interval,
         count=schedule.count,
-        until=until,
         bymonth=clamp.month,
         bymonthday=clamp.month_days,
         bysetpos=clamp.setpos,

@@ -42,7 +42,7 @@ async def create_series(
 @router.post("/preview", response_model=OccurrencesRead)
 async def preview_series(data: RecurringTaskCreate, user: CurrentUser, limit: Limit = 5) -> OccurrencesRead:
     """The first occurrences of a series, before saving it."""
-    schedule = service.build_schedule(data.model_dump(), default_timezone=user.timezone)
+    schedule = await service.build_schedule(data.model_dump(), default_timezone=user.timezone)
     return _occurrences(schedule, service.preview(schedule, limit=limit))
 
 

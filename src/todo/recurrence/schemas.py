@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from todo.auth.schemas import TimezoneName
+from todo.platform.fields import Moment, Text
 from todo.recurrence.engine import MAX_COUNT, MAX_INTERVAL, RecurrenceType, RepeatFrom
 from todo.tasks.schemas import Description, Priority, Tags, Title
 
@@ -24,7 +25,7 @@ SPEC_EXAMPLE: dict[str, JsonValue] = {
 Interval = Annotated[int, Field(ge=1, le=MAX_INTERVAL, description="Every N days / weeks / months / years")]
 Count = Annotated[int, Field(ge=1, le=MAX_COUNT, description="Stop after this many occurrences")]
 RRule = Annotated[
-    str,
+    Text,
     Field(
         max_length=500,
         description="RFC 5545 RRULE, e.g. FREQ=MONTHLY;BYDAY=-1FR",
@@ -47,8 +48,8 @@ class SeriesFields(BaseModel):
         description="daily, weekly, monthly or yearly; taken from rrule's FREQ when rrule is given",
     )
     recurrence_interval: Interval = 1
-    start_date: datetime = Field(description="First occurrence; without an offset it is read in `timezone`")
-    end_date: datetime | None = Field(default=None, description="No occurrence after this instant")
+    start_date: Moment = Field(description="First occurrence; without an offset it is read in `timezone`")
+    end_date: Moment | None = Field(default=None, description="No occurrence after this instant")
     rrule: RRule | None = None
     count: Count | None = None
     timezone: TimezoneName | None = Field(default=None, description="IANA zone; defaults to yours")
@@ -71,8 +72,8 @@ class RecurringTaskUpdate(BaseModel):
     tags: Tags | None = None
     recurrence_type: RecurrenceType | None = None
     recurrence_interval: Interval | None = None
-    start_date: datetime | None = None
-    end_date: datetime | None = None
+    start_date: Moment | None = None
+    end_date: Moment | None = None
     rrule: RRule | None = None
     count: Count | None = None
     timezone: TimezoneName | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -39,8 +40,26 @@ def schedule_of(series: RecurringTask) -> Schedule:
     )
 
 
-def build_schedule(fields: dict[str, Any], *, default_timezone: str) -> Schedule:
+# Some rules look fine and match nothing (FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30); dateutil then searches to
+# the year 9999, seconds of CPU. Validation runs in a thread with a deadline so one request cannot stall all.
+VALIDATION_SECONDS = 1.0
+
+
+async def build_schedule(fields: dict[str, Any], *, default_timezone: str) -> Schedule:
     """Validate the schedule fields together; the InvalidInput names the field at fault."""
+    schedule = _schedule_from(fields, default_timezone=default_timezone)
+    try:
+        await asyncio.wait_for(asyncio.to_thread(engine.validate, schedule), timeout=VALIDATION_SECONDS)
+    except RecurrenceError as exc:
+        raise InvalidInput(exc.field, exc.reason) from exc
+    except TimeoutError as exc:
+        raise InvalidInput(
+            "rrule", "the rule finds no occurrence; check its BY... parts fit together"
+        ) from exc
+    return schedule
+
+
+def _schedule_from(fields: dict[str, Any], *, default_timezone: str) -> Schedule:
     tz = fields.get("timezone") or default_timezone
     kind, interval, rule = (
         fields.get("recurrence_type"),
@@ -66,7 +85,6 @@ def build_schedule(fields: dict[str, Any], *, default_timezone: str) -> Schedule
             count=fields.get("count"),
             rrule=rule or None,
         )
-        engine.validate(schedule)
     except RecurrenceError as exc:
         raise InvalidInput(exc.field, exc.reason) from exc
     return schedule
@@ -87,7 +105,7 @@ def upcoming(series: RecurringTask, *, limit: int) -> list[datetime]:
 
 async def create(session: AsyncSession, *, user: User, data: SeriesFields, now: datetime) -> RecurringTask:
     fields = data.model_dump()
-    schedule = build_schedule(fields, default_timezone=user.timezone)
+    schedule = await build_schedule(fields, default_timezone=user.timezone)
     series = RecurringTask(
         id=uuid.uuid4(),
         user_id=user.id,
@@ -181,7 +199,7 @@ async def update(
     if SCHEDULE_FIELDS & changed.keys():
         if "rrule" in changed and changed["rrule"] is not None and "recurrence_type" not in changed:
             current["recurrence_type"] = None  # let the new rule decide the frequency
-        _set_schedule(series, build_schedule({**current, **changed}, default_timezone=user.timezone))
+        _set_schedule(series, await build_schedule({**current, **changed}, default_timezone=user.timezone))
     resumed = changed.get("is_active") is True
     if "is_active" in changed:
         series.is_active = changed["is_active"]

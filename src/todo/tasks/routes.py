@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from todo.deps import CurrentUser, NowDep, SessionDep
+from todo.platform.fields import Moment, Text
 from todo.platform.pagination import Page, PageParams, page_params
 from todo.tasks import service
 from todo.tasks.due_state import DueState
@@ -31,10 +31,10 @@ def task_filters(
     status: TaskStatus = TaskStatus.all,
     due_state: DueState | None = None,
     priority: Annotated[int | None, Query(ge=1, le=3)] = None,
-    tag: Annotated[str | None, Query(max_length=50)] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Text in title or description")] = None,
-    due_after: datetime | None = None,
-    due_before: datetime | None = None,
+    tag: Annotated[Text | None, Query(max_length=50)] = None,
+    q: Annotated[Text | None, Query(max_length=200, description="Text in title or description")] = None,
+    due_after: Moment | None = None,
+    due_before: Moment | None = None,
     sort: TaskSort = TaskSort.created_at_desc,
 ) -> service.TaskFilters:
     return service.TaskFilters(

@@ -9,15 +9,18 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from todo.platform.fields import Moment, NoNul
 from todo.tasks.due_state import DueState
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[str, StringConstraints(max_length=10_000)]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
+Description = Annotated[str, StringConstraints(max_length=10_000), NoNul]
+Tag = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50), NoNul
+]
 Tags = Annotated[list[Tag], Field(max_length=20)]
 Priority = Annotated[int, Field(ge=1, le=3, description="1 = high, 2 = medium, 3 = low")]
 DueDate = Annotated[
-    datetime,
+    Moment,
     Field(
         description="ISO 8601; without an offset it is read in your time zone",
         examples=["2025-01-15T17:00:00Z"],

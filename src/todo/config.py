@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "INFO"
-    log_json: bool = True
+    log_json: bool | None = Field(
+        default=None, description="JSON lines; unset: JSON unless stderr is a terminal"
+    )
     app_id: str = "todo-backend"
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     login_max_failures_per_account: int = 10

@@ -202,3 +202,21 @@ def test_validate_rejects_end_before_start_and_empty_schedules() -> None:
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         Schedule(RecurrenceType.daily, 1, datetime(2026, 1, 1, 9), "UTC")
+
+
+@pytest.mark.parametrize(
+    "tz_name",
+    ["Europe/Berlin", "America/New_York", "Australia/Sydney", "America/Santiago", "Pacific/Chatham",
+     "Europe/London", "America/Havana", "Asia/Kolkata"],
+)  # fmt: skip
+def test_a_year_of_daily_occurrences_keeps_the_wall_clock(tz_name: str) -> None:
+    """Across every DST change of 2026 in zones north and south, with odd offsets: always 07:45 local,
+    except where 07:45 does not exist that day (none of these zones change at that hour)."""
+    tz = ZoneInfo(tz_name)
+    schedule = daily(datetime(2026, 1, 1, 7, 45, tzinfo=tz), tz_name)
+    got = occurrences(schedule, limit=365)
+    assert len({o.date() for o in got}) == 365
+    assert {(o.astimezone(tz).hour, o.astimezone(tz).minute) for o in got} == {(7, 45)}
+    assert [o.astimezone(tz).date() for o in got] == [
+        (datetime(2026, 1, 1) + timedelta(days=n)).date() for n in range(365)
+    ]

@@ -30,7 +30,10 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def configure(level: str, *, as_json: bool) -> None:
+def configure(level: str, *, as_json: bool | None) -> None:
+    """JSON lines for machines; plain lines when a person watches a terminal (unless told otherwise)."""
+    if as_json is None:
+        as_json = not sys.stderr.isatty()
     handler = logging.StreamHandler(sys.stderr)
     if as_json:
         handler.setFormatter(JsonFormatter())

@@ -157,8 +157,9 @@ async def auth(register: Register) -> dict[str, str]:
     return await register()
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 5.0) -> None:
-    """Wait until `check` holds; fail with a clear message if it never does."""
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 20.0) -> None:
+    """Wait until `check` holds; fail with a clear message if it never does. `within` bounds a hang; it
+    is not a latency claim (those live in bench/)."""
     deadline = asyncio.get_running_loop().time() + within
     while not await check():
         if asyncio.get_running_loop().time() > deadline:

@@ -88,8 +88,10 @@ def test_todo_up_serves_the_spec_flow_and_stops_cleanly(tmp_path: Path) -> None:
             {"title": "Complete report", "due_date": "2025-01-15T17:00:00Z"},
             token,
         )
-        time.sleep(1.0)
-        status, stats = call(base, "GET", "/api/stats", token=token)
+        deadline = time.monotonic() + 20  # a bound against hanging, not a latency claim
+        while (stats := call(base, "GET", "/api/stats", token=token)[1])["totals"]["created"] < 2:
+            assert time.monotonic() < deadline, stats
+            time.sleep(0.05)
         assert stats["totals"]["created"] == 2  # the occurrence and the task
     finally:
         output = stop(process)

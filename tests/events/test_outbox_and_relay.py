@@ -100,7 +100,7 @@ async def test_relay_is_woken_by_commit_not_by_polling(make_container: Container
     async with api(container) as http:
         auth = await login(http)
         await http.post("/api/tasks", json={"title": "now"}, headers=auth)
-        await eventually(lambda: _has(transport, 1), within=2)  # far less than the 60 s poll
+        await eventually(lambda: _has(transport, 1), within=20)  # a poll would take 60 s
 
 
 async def _has(transport: FlakyTransport, n: int) -> bool:
@@ -156,7 +156,7 @@ async def test_created_task_reaches_stats_through_the_relay(
         stats = (await client.get("/api/stats", headers=auth)).json()
         return bool(stats["totals"]["created"] == 1 and stats["totals"]["due_soon"] == 1)
 
-    await eventually(counted, within=1.0)
+    await eventually(counted, within=20)  # no timing claim: the relay and consumer did their part
 
 
 async def test_only_one_relay_leads_on_postgresql(
@@ -187,7 +187,7 @@ async def test_the_leader_hears_commits_made_by_another_process(
         await http.post("/api/tasks", json={"title": "from the replica"}, headers=auth)
     if database_url.startswith("sqlite"):
         return  # one process per SQLite database: nothing to hear from
-    await eventually(lambda: _has(transport, 1), within=2)  # far less than the 60 s poll
+    await eventually(lambda: _has(transport, 1), within=20)  # a poll would take 60 s
     assert transport.published[0].data["title"] == "from the replica"
 
 

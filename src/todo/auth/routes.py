@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from fastapi import APIRouter, Request, status
@@ -37,12 +38,12 @@ _LOGIN_BODY = {
 }
 
 
-def _token(container: Container, user_id: object) -> TokenOut:
+def _token(container: Container, user_id: uuid.UUID) -> TokenOut:
     settings = container.settings
     assert settings.jwt_secret is not None
     lifetime = timedelta(minutes=settings.jwt_expire_minutes)
     token = issue_token(
-        user_id,  # type: ignore[arg-type]
+        user_id,
         secret=settings.jwt_secret.get_secret_value(),
         now=container.clock.now(),
         lifetime=lifetime,

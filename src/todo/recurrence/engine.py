@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from itertools import islice
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr
 
@@ -213,10 +214,10 @@ def _clamped_day(kind: RecurrenceType, dtstart: datetime) -> _Clamp:
     return _Clamp()
 
 
-def _wall(moment: datetime, tz: object) -> datetime:
-    return moment.astimezone(tz).replace(tzinfo=None)  # type: ignore[arg-type]
+def _wall(moment: datetime, tz: ZoneInfo) -> datetime:
+    return moment.astimezone(tz).replace(tzinfo=None)
 
 
-def _instant(wall: datetime, tz: object) -> datetime:
+def _instant(wall: datetime, tz: ZoneInfo) -> datetime:
     # fold=0 in a gap uses the offset in force before it, which lands the instant after the gap.
-    return wall.replace(tzinfo=tz).astimezone(UTC)  # type: ignore[arg-type]
+    return wall.replace(tzinfo=tz).astimezone(UTC)

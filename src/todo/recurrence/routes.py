@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/api/recurring-tasks", tags=["recurring tasks"])
 Limit = Annotated[int, Query(ge=1, le=100, description="How many occurrences")]
 
 
-def _occurrences(schedule: Schedule, instants: list) -> OccurrencesRead:  # type: ignore[type-arg]
+def _occurrences(schedule: Schedule, instants: list[datetime]) -> OccurrencesRead:
     tz = zone(schedule.timezone)
     return OccurrencesRead(
         timezone=schedule.timezone, occurrences=instants, local=[i.astimezone(tz) for i in instants]

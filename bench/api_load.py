@@ -253,6 +253,23 @@ def saturate(base: str, token: str, seconds: int, connections: int) -> dict[str,
     }
 
 
+def ceiling(base: str, token: str, path: str, seconds: int, connections: int) -> float:
+    """Requests/s for one GET under wrk: the floor cost of the framework, auth and one query."""
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "-H",
+        f"Authorization: Bearer {token}",
+        base + path,
+    ]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in output:
+        raise RuntimeError(f"{path} answered errors under load:\n{output}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+
+
 def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
@@ -309,6 +326,8 @@ def main(
         started = time.monotonic()
         saturation = saturate(base, sims[0].token, saturation_seconds, connections)
         drained_after, total_events = asyncio.run(drain_time(url, started))
+        for path in ("/healthz", "/api/me"):
+            saturation[path] = ceiling(base, sims[1].token, path, 10, connections)
     finally:
         api.terminate()
         api.wait(timeout=30)
@@ -381,6 +400,10 @@ def render(
         f"| {sat['rate']:.0f} | {sat['errors']:.0f} | {sat['p50']:.1f} | {sat['p90']:.1f} | {sat['p99']:.1f} "
         f"| {run['pipeline_rate']:.0f} ({run['created']} events; outbox empty {run['drained_after']:.1f} s "
         "after the run began) |",
+        "",
+        "For scale, the same workers and wrk settings on requests that write nothing: "
+        f"`GET /healthz` (no auth, no database) {sat['/healthz']:.0f}/s; `GET /api/me` (token check and one "
+        f"query) {sat['/api/me']:.0f}/s.",
     ]
     return "\n".join(lines)
 

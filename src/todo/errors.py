@@ -53,3 +53,10 @@ class InvalidInput(DomainError):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}")
         self.problems = [FieldProblem(field, reason)]
+
+
+class PayloadTooLarge(InvalidInput):
+    code = "payload_too_large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__("body", f"the request body exceeds {limit} bytes")

@@ -13,7 +13,6 @@ from starlette.exceptions import HTTPException
 
 from todo.errors import DomainError, FieldProblem, InvalidInput, RateLimited, Unauthorized
 from todo.platform.logging import request_id
-from todo.platform.middleware import BodyTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +23,6 @@ _CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
-    413: "payload_too_large",
     415: "unsupported_media_type",
     422: "validation_error",
     429: "rate_limited",
@@ -53,6 +51,16 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def domain_error_response(exc: DomainError) -> JSONResponse:
+    headers: dict[str, str] = {}
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, Unauthorized):
+        headers["WWW-Authenticate"] = "Bearer"
+    fields = exc.problems if isinstance(exc, InvalidInput) else ()
+    return error_response(exc.status, exc.message, code=exc.code, fields=fields, headers=headers or None)
+
+
 def field_name(loc: Sequence[Any]) -> str:
     """('body', 'title') -> 'title'; ('query', 'page') -> 'query.page'; list indexes kept: 'tags.3'."""
     parts = [str(p) for p in loc]
@@ -64,13 +72,7 @@ def field_name(loc: Sequence[Any]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        headers: dict[str, str] = {}
-        if isinstance(exc, RateLimited):
-            headers["Retry-After"] = str(exc.retry_after)
-        if isinstance(exc, Unauthorized):
-            headers["WWW-Authenticate"] = "Bearer"
-        fields = exc.problems if isinstance(exc, InvalidInput) else ()
-        return error_response(exc.status, exc.message, code=exc.code, fields=fields, headers=headers or None)
+        return domain_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -80,11 +82,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        if isinstance(exc.__cause__, DomainError):  # e.g. the body limit, hit while FastAPI reads the body
+            return domain_error_response(exc.__cause__)
         return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
-
-    @app.exception_handler(BodyTooLarge)
-    async def _too_large(_: Request, exc: BodyTooLarge) -> JSONResponse:
-        return error_response(413, "request body too large")
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from todo.errors import PayloadTooLarge
+from todo.platform.http_errors import domain_error_response
 from todo.platform.logging import request_id
 from todo.platform.metrics import HTTP_REQUEST_SECONDS
 
@@ -40,7 +41,9 @@ class RequestContextMiddleware:
 
         try:
             if int(headers.get(b"content-length", b"0") or 0) > self.max_body_bytes:
-                await _too_large(send_with_id, self.max_body_bytes, rid)
+                await domain_error_response(PayloadTooLarge(self.max_body_bytes))(
+                    scope, receive, send_with_id
+                )
                 return
             await self.app(scope, _limited(receive, self.max_body_bytes), send_with_id)
         finally:
@@ -61,11 +64,8 @@ class RequestContextMiddleware:
             request_id.reset(token)
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 def _limited(receive: Receive, limit: int) -> Receive:
+    """The body limit for requests that do not announce their length (chunked uploads)."""
     seen = 0
 
     async def wrapped() -> Message:
@@ -74,29 +74,7 @@ def _limited(receive: Receive, limit: int) -> Receive:
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise BodyTooLarge
+                raise PayloadTooLarge(limit)
         return message
 
     return wrapped
-
-
-async def _too_large(send: Send, limit: int, rid: str) -> None:
-    body = json.dumps(
-        {
-            "error": {
-                "status": 413,
-                "code": "payload_too_large",
-                "message": f"request body exceeds {limit} bytes",
-                "fields": [],
-            },
-            "request_id": rid,
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

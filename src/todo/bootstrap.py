@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import todo.models  # noqa: F401  (every table known before the first flush)
 from todo.analytics.consumer import analytics_consumer
+from todo.auth.cache import UserCache
 from todo.auth.ratelimit import LoginGuard
 from todo.clock import Clock, SystemClock
 from todo.config import ConfigError, Settings, Transport
@@ -34,6 +35,7 @@ class Container:
     consumers: ConsumerRegistry
     publisher: Publisher
     relay: Relay
+    user_cache: UserCache
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -79,7 +81,8 @@ def build_container(
         per_client=settings.login_max_attempts_per_client,
         window_seconds=settings.login_window_seconds,
     )
-    return Container(settings, engine, sessions, clock, guard, consumers, publisher, relay)
+    user_cache = UserCache(ttl_seconds=settings.user_cache_seconds)
+    return Container(settings, engine, sessions, clock, guard, consumers, publisher, relay, user_cache)
 
 
 def _publisher(

@@ -50,7 +50,7 @@ async def get_current_user(
     secret = container.settings.jwt_secret
     assert secret is not None, "ensure_jwt_secret runs before the app is built"
     user_id = read_token(token, secret=secret.get_secret_value(), now=container.clock.now())
-    user = await session.get(User, user_id)
+    user = await container.user_cache.get(session, user_id)
     if user is None:
         raise Unauthorized("invalid token")
     return user

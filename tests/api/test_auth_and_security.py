@@ -9,7 +9,7 @@ import httpx
 import jwt
 import pytest
 
-from tests.conftest import SECRET, Register
+from tests.conftest import SECRET, ContainerFactory, Register
 from todo.clock import FrozenClock
 
 
@@ -219,3 +219,33 @@ async def test_bad_login_and_register_input(client: httpx.AsyncClient) -> None:
     empty_form = await client.post("/api/auth/login", data={"username": "", "password": "x"})
     assert empty_form.status_code == 422
     assert "email" in [f["field"] for f in empty_form.json()["error"]["fields"]]
+
+
+async def test_profile_changes_show_at_once_despite_the_user_cache(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    assert (await client.get("/api/me", headers=auth)).json()["timezone"] == "UTC"  # now cached
+    await client.patch("/api/me", json={"timezone": "Asia/Tokyo"}, headers=auth)
+    assert (await client.get("/api/me", headers=auth)).json()["timezone"] == "Asia/Tokyo"
+    task = await client.post(
+        "/api/tasks", json={"title": "t", "due_date": "2026-06-16T09:00:00"}, headers=auth
+    )
+    assert task.json()["due_date"] == "2026-06-16T00:00:00Z"  # read in Tokyo time, not the cached UTC
+
+
+async def test_changes_made_elsewhere_show_after_the_cache_period(make_container: ContainerFactory) -> None:
+    from sqlalchemy import update
+
+    from todo.apps import create_api_app
+    from todo.auth.models import User
+
+    container = await make_container(user_cache_seconds=0)  # every request reads the row
+    app = create_api_app(container, manage_lifecycle=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        body = {"email": "elsewhere@example.com", "password": "password123"}
+        token = (await http.post("/api/auth/register", json=body)).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        assert (await http.get("/api/me", headers=headers)).json()["timezone"] == "UTC"
+        async with container.sessions() as session, session.begin():  # as another replica would
+            await session.execute(update(User).values(timezone="Europe/Paris"))
+        assert (await http.get("/api/me", headers=headers)).json()["timezone"] == "Europe/Paris"

@@ -94,7 +94,10 @@ async def read_me(user: CurrentUser) -> UserRead:
 
 
 @router.patch("/api/me", response_model=UserRead, tags=["me"])
-async def update_me(changes: UserUpdate, user: CurrentUser, session: SessionDep, now: NowDep) -> UserRead:
+async def update_me(
+    changes: UserUpdate, user: CurrentUser, session: SessionDep, container: ContainerDep, now: NowDep
+) -> UserRead:
     user = await service.update(session, user=user, changes=changes, now=now)
     await session.commit()
+    container.user_cache.forget(user.id)
     return UserRead.model_validate(user)

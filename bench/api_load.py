@@ -402,8 +402,8 @@ def render(
         "after the run began) |",
         "",
         "For scale, the same workers and wrk settings on requests that write nothing: "
-        f"`GET /healthz` (no auth, no database) {sat['/healthz']:.0f}/s; `GET /api/me` (token check, the user "
-        f"row from the per-process cache) {sat['/api/me']:.0f}/s.",
+        f"`GET /healthz` (no auth, no database) {sat['/healthz']:.0f}/s; "
+        f"`GET /api/me` (token check, the user row from the per-process cache) {sat['/api/me']:.0f}/s.",
     ]
     return "\n".join(lines)
 

@@ -188,3 +188,15 @@ async def test_redating_a_task_resets_notified(
         f"/api/tasks/{task['id']}", json={"due_date": "2026-06-18T12:00:00Z"}, headers=auth
     )
     assert moved.json()["notified"] is False
+
+
+async def test_changing_tags_keeps_the_ones_still_wanted(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    task = await create(client, auth, tags=["home", "errand"])
+    changed = await client.patch(f"/api/tasks/{task['id']}", json={"tags": ["home", "urgent"]}, headers=auth)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["tags"] == ["home", "urgent"]
+    fetched = (await client.get(f"/api/tasks/{task['id']}", headers=auth)).json()
+    assert fetched["tags"] == ["home", "urgent"]
+    assert [t["id"] for t in (await client.get("/api/tasks?tag=errand", headers=auth)).json()["items"]] == []

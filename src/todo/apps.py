@@ -11,6 +11,7 @@ from todo import __version__
 from todo.analytics.routes import router as stats_router
 from todo.auth.routes import router as auth_router
 from todo.bootstrap import Container
+from todo.notifications.routes import router as notifications_router
 from todo.platform import http_errors
 from todo.platform.health import router as health_router
 from todo.platform.middleware import RequestContextMiddleware
@@ -42,7 +43,15 @@ def create_api_app(container: Container, *, manage_lifecycle: bool = True) -> Fa
     app.state.container = container
     app.add_middleware(RequestContextMiddleware, max_body_bytes=container.settings.max_body_bytes)
     http_errors.install(app)
-    for router in (auth_router, tasks_router, recurrence_router, stats_router, health_router):
+    routers = (
+        auth_router,
+        tasks_router,
+        recurrence_router,
+        stats_router,
+        notifications_router,
+        health_router,
+    )
+    for router in routers:
         app.include_router(router)
     return app
 

@@ -21,6 +21,7 @@ from todo.events.local import LocalTransport
 from todo.events.outbox import SOURCE_KEY, WAKEUP_KEY, OutboxSession
 from todo.events.relay import Relay
 from todo.events.transport import Publisher
+from todo.notifications.inbox import inbox_consumer
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def build_container(
     engine = create_engine(settings)
     info: dict[str, object] = {SOURCE_KEY: settings.app_id}
     sessions = async_sessionmaker(engine, expire_on_commit=False, sync_session_class=OutboxSession, info=info)
-    consumers = ConsumerRegistry([analytics_consumer])
+    consumers = ConsumerRegistry([analytics_consumer, inbox_consumer])
     publisher = publisher or _publisher(settings, consumers, sessions)
     relay = Relay(
         engine=engine,

@@ -33,6 +33,10 @@ TASK_UPDATED = EventKind(Topic.task_updated, "todo.task.updated.v1", "updated")
 TASK_COMPLETED = EventKind(Topic.task_completed, "todo.task.completed.v1", "completed")
 TASK_UNCOMPLETED = EventKind(Topic.task_updated, "todo.task.uncompleted.v1", "uncompleted")
 TASK_DELETED = EventKind(Topic.task_deleted, "todo.task.deleted.v1", "deleted")
+# Written by the notifications service's clocks (issue 3); consumed by the inbox and the channels.
+TASK_DUE_SOON = EventKind(Topic.task_due_soon, "todo.task.due_soon.v1", "due_soon")
+TASK_DUE = EventKind(Topic.task_due, "todo.task.due.v1", "due")
+RECURRING_TASK_DUE = EventKind(Topic.recurring_task_due, "todo.recurring_task.due.v1", "occurrence_due")
 # Series changes travel on the task topics (the topic set is fixed); consumers tell them apart by `type`.
 SERIES_CREATED = EventKind(Topic.task_created, "todo.recurring_task.created.v1", "created")
 SERIES_UPDATED = EventKind(Topic.task_updated, "todo.recurring_task.updated.v1", "updated")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from todo.db import utcnow
 from todo.events.envelope import EventKind
 from todo.events.models import TaskEvent
 from todo.platform.metrics import EVENTS_WRITTEN
@@ -28,8 +30,10 @@ def record(
     subject: uuid.UUID,
     user_id: uuid.UUID,
     data: dict[str, Any],
+    at: datetime | None = None,
 ) -> TaskEvent:
-    """Add the event row to the session; it commits (or rolls back) with the change it describes."""
+    """Add the event row to the session; it commits (or rolls back) with the change it describes.
+    `at` is the CloudEvent `time`: when the change happened by the application's clock."""
     row = TaskEvent(
         id=uuid.uuid4(),
         topic=kind.topic.value,
@@ -40,6 +44,7 @@ def record(
         subject=subject,
         user_id=user_id,
         data={**data, "user_id": str(user_id)},
+        created_at=at or utcnow(),
     )
     session.add(row)
     session.info[_DIRTY_KEY] = True

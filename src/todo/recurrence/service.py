@@ -246,5 +246,11 @@ def _set_schedule(series: RecurringTask, schedule: Schedule) -> None:
 def _emit(session: AsyncSession, kind: EventKind, series: RecurringTask) -> None:
     data = RecurringTaskRead.model_validate(series).model_dump(mode="json")
     outbox.record(
-        session, kind, entity="recurring_task", subject=series.id, user_id=series.user_id, data=data
+        session,
+        kind,
+        entity="recurring_task",
+        subject=series.id,
+        user_id=series.user_id,
+        data=data,
+        at=series.updated_at,
     )

@@ -69,7 +69,15 @@ def snapshot(task: Task) -> dict[str, Any]:
 
 
 def _emit(session: AsyncSession, kind: EventKind, task: Task) -> None:
-    outbox.record(session, kind, entity="task", subject=task.id, user_id=task.user_id, data=snapshot(task))
+    outbox.record(
+        session,
+        kind,
+        entity="task",
+        subject=task.id,
+        user_id=task.user_id,
+        data=snapshot(task),
+        at=task.updated_at,
+    )
 
 
 async def create(

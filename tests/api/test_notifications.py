@@ -9,7 +9,6 @@ from sqlalchemy import update
 
 from tests.conftest import Register, eventually
 from todo.bootstrap import Container
-from todo.events import outbox
 from todo.events.envelope import TASK_DUE, TASK_DUE_SOON, EventKind
 from todo.events.models import TaskEvent
 from todo.tasks import service as tasks
@@ -21,16 +20,7 @@ async def announce(container: Container, kind: EventKind, task_id: object) -> No
     async with container.sessions() as session, session.begin():
         task = await session.get(Task, uuid.UUID(str(task_id)))
         assert task is not None
-        data = tasks.snapshot(task)
-        outbox.record(
-            session,
-            kind,
-            entity="task",
-            subject=task.id,
-            user_id=task.user_id,
-            data=data,
-            at=container.clock.now(),
-        )
+        tasks.emit(session, kind, task, at=container.clock.now())
 
 
 async def inbox(client: httpx.AsyncClient, auth: dict[str, str], query: str = "") -> dict[str, object]:

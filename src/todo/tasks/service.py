@@ -68,7 +68,9 @@ def snapshot(task: Task) -> dict[str, Any]:
     return to_read(task, task.updated_at).model_dump(mode="json", exclude={"due_state"})
 
 
-def _emit(session: AsyncSession, kind: EventKind, task: Task) -> None:
+def emit(session: AsyncSession, kind: EventKind, task: Task, *, at: datetime | None = None) -> None:
+    """Write `kind` about `task` (its current snapshot) into the outbox, in the caller's transaction.
+    `at` is when it happened; by default the task's last change."""
     outbox.record(
         session,
         kind,
@@ -76,7 +78,7 @@ def _emit(session: AsyncSession, kind: EventKind, task: Task) -> None:
         subject=task.id,
         user_id=task.user_id,
         data=snapshot(task),
-        at=task.updated_at,
+        at=at or task.updated_at,
     )
 
 
@@ -106,7 +108,7 @@ async def create(
         tag_rows=[TaskTag(tag=t) for t in _unique(fields.get("tags", []))],
     )
     session.add(task)
-    _emit(session, TASK_CREATED, task)  # every field is set in Python: no flush needed before the snapshot
+    emit(session, TASK_CREATED, task)  # every field is set in Python: no flush needed before the snapshot
     return task
 
 
@@ -148,7 +150,7 @@ async def update(
         return await _set_completed(session, task, completed=completed, now=now)
     if edited:
         _touch(task, now)
-        _emit(session, TASK_UPDATED, task)
+        emit(session, TASK_UPDATED, task)
     return task
 
 
@@ -164,7 +166,7 @@ async def set_completed(
 async def delete(session: AsyncSession, *, user: User, task_id: uuid.UUID, now: datetime) -> None:
     task = await get(session, user=user, task_id=task_id, for_update=True)
     _touch(task, now)
-    _emit(session, TASK_DELETED, task)
+    emit(session, TASK_DELETED, task)
     await session.delete(task)
 
 
@@ -185,7 +187,7 @@ async def _set_completed(session: AsyncSession, task: Task, *, completed: bool, 
     task.completed = completed
     task.completed_at = now if completed else None
     _touch(task, now)
-    _emit(session, TASK_COMPLETED if completed else TASK_UNCOMPLETED, task)
+    emit(session, TASK_COMPLETED if completed else TASK_UNCOMPLETED, task)
     return task
 
 

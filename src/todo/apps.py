@@ -10,9 +10,11 @@ from fastapi import FastAPI
 from todo import __version__
 from todo.analytics.routes import router as stats_router
 from todo.auth.routes import router as auth_router
-from todo.bootstrap import Container
+from todo.bootstrap import Container, build_container
+from todo.config import Role, Settings, ensure_jwt_secret
 from todo.notifications.routes import router as notifications_router
 from todo.platform import http_errors
+from todo.platform import logging as todo_logging
 from todo.platform.health import router as health_router
 from todo.platform.middleware import RequestContextMiddleware
 from todo.recurrence.routes import router as recurrence_router
@@ -58,10 +60,6 @@ def create_api_app(container: Container, *, manage_lifecycle: bool = True) -> Fa
 
 def api_app_from_environment() -> FastAPI:
     """The factory `todo serve api` hands to uvicorn (one call per worker process)."""
-    from todo.bootstrap import build_container
-    from todo.config import Role, Settings, ensure_jwt_secret
-    from todo.platform import logging as todo_logging
-
     settings = ensure_jwt_secret(Settings(), Role.api)
     todo_logging.configure(settings.log_level, as_json=settings.log_json)
     return create_api_app(build_container(settings))

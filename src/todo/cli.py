@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Annotated
 
 import typer
@@ -104,8 +103,3 @@ def _redact(url: str) -> str:
     credentials, host = rest.rsplit("@", 1)
     user = credentials.split(":", 1)[0]
     return f"{scheme}://{user}:***@{host}"
-
-
-if __name__ == "__main__":  # pragma: no cover
-    os.environ.setdefault("TODO_LOG_JSON", "true")
-    app()

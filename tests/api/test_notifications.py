@@ -30,6 +30,13 @@ async def inbox(client: httpx.AsyncClient, auth: dict[str, str], query: str = ""
     return body
 
 
+async def wait_for_inbox(client: httpx.AsyncClient, auth: dict[str, str], total: int) -> None:
+    async def arrived() -> bool:
+        return (await inbox(client, auth))["total"] == total
+
+    await eventually(arrived)
+
+
 async def test_a_due_event_lands_in_the_inbox_once(
     client: httpx.AsyncClient, register: Register, container: Container
 ) -> None:
@@ -38,10 +45,7 @@ async def test_a_due_event_lands_in_the_inbox_once(
                               headers=auth)).json()  # fmt: skip
     await announce(container, TASK_DUE_SOON, task["id"])
 
-    async def arrived() -> bool:
-        return (await inbox(client, auth))["total"] == 1
-
-    await eventually(arrived)
+    await wait_for_inbox(client, auth, 1)
     [note] = (await inbox(client, auth))["items"]  # type: ignore[misc]
     assert note["kind"] == "due_soon"
     assert note["title"] == "Due soon: Pay rent"
@@ -97,10 +101,7 @@ async def test_someone_elses_notification_is_404(
                               headers=alice)).json()  # fmt: skip
     await announce(container, TASK_DUE, task["id"])
 
-    async def arrived() -> bool:
-        return (await inbox(client, alice))["total"] == 1
-
-    await eventually(arrived)
+    await wait_for_inbox(client, alice, 1)
     note = (await inbox(client, alice))["items"][0]  # type: ignore[index]
     assert (await client.post(f"/api/notifications/{note['id']}/read", headers=mallory)).status_code == 404
     assert (await inbox(client, mallory))["total"] == 0

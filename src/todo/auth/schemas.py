@@ -25,18 +25,19 @@ Password = Annotated[str, Field(min_length=8, max_length=256)]
 
 
 class RegisterIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"email": "ada@example.com", "password": "correct horse battery", "timezone": "Europe/London"}
+            ]
+        },
+    )
 
     email: EmailStr
     password: Password
     display_name: Text = Field(default="", max_length=100)
     timezone: TimezoneName = "UTC"
-
-    model_config["json_schema_extra"] = {
-        "examples": [
-            {"email": "ada@example.com", "password": "correct horse battery", "timezone": "Europe/London"}
-        ]
-    }
 
 
 class LoginIn(BaseModel):

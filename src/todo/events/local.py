@@ -24,7 +24,6 @@ class LocalTransport:
     def __init__(self, registry: ConsumerRegistry, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.registry = registry
         self.sessions = sessions
-        self.dead_letters: list[CloudEvent] = []
 
     async def publish(self, events: Sequence[CloudEvent]) -> int:
         """Each consumer gets its events of the batch in order; accepted = up to the first RETRY."""
@@ -39,7 +38,6 @@ class LocalTransport:
                     accepted = min(accepted, index)
                     break
                 if status is DeliveryStatus.DROP:
-                    self.dead_letters.append(event)
                     log.error("event dead-lettered", extra={"consumer": consumer.name, "event_id": event.id})
         return accepted
 

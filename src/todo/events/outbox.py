@@ -19,7 +19,7 @@ from todo.platform.metrics import EVENTS_WRITTEN
 NOTIFY_CHANNEL = "todo_outbox"
 WAKEUP_KEY = "outbox_wakeup"
 SOURCE_KEY = "event_source"  # the writer's app-id, the CloudEvent `source`
-_DIRTY_KEY = "outbox_dirty"
+_PENDING_KEY = "outbox_pending_topics"  # topics written in the open transaction
 
 
 def record(
@@ -47,8 +47,7 @@ def record(
         created_at=at or utcnow(),
     )
     session.add(row)
-    session.info[_DIRTY_KEY] = True
-    session.info.setdefault("outbox_topics", []).append(kind.topic.value)
+    session.info.setdefault(_PENDING_KEY, []).append(kind.topic.value)
     return row
 
 
@@ -59,14 +58,14 @@ class OutboxSession(Session):
 @event.listens_for(OutboxSession, "before_commit")
 def _notify_other_processes(session: Session) -> None:
     """On PostgreSQL, tell the leading relay (maybe in another process) that events are coming."""
-    if session.info.get(_DIRTY_KEY) and session.get_bind().dialect.name == "postgresql":
+    if session.info.get(_PENDING_KEY) and session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))  # delivered when the transaction commits
 
 
 @event.listens_for(OutboxSession, "after_commit")
 def _wake_relay(session: Session) -> None:
-    topics: list[str] = session.info.pop("outbox_topics", [])
-    if session.info.pop(_DIRTY_KEY, False):
+    topics: list[str] = session.info.pop(_PENDING_KEY, [])
+    if topics:
         for topic in topics:
             EVENTS_WRITTEN.labels(topic=topic).inc()
         wakeup: Callable[[], None] | None = session.info.get(WAKEUP_KEY)
@@ -76,5 +75,4 @@ def _wake_relay(session: Session) -> None:
 
 @event.listens_for(OutboxSession, "after_rollback")
 def _forget(session: Session) -> None:
-    session.info.pop(_DIRTY_KEY, None)
-    session.info.pop("outbox_topics", None)
+    session.info.pop(_PENDING_KEY, None)

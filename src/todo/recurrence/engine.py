@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from itertools import islice
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -176,6 +177,7 @@ def _instants(schedule: Schedule, *, after: datetime | None = None) -> Iterator[
             yield instant
 
 
+@lru_cache(maxsize=1024)
 def _rule(schedule: Schedule) -> rrule:
     """The RFC 5545 rule on wall time. `end` is applied to instants by the callers, not as UNTIL: RFC 5545
     forbids COUNT together with UNTIL, and the end is an instant, not a wall time."""

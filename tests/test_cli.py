@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,10 @@ def call(base: str, method: str, path: str, body: object = None, token: str | No
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
@@ -76,11 +81,16 @@ def test_todo_up_serves_the_spec_flow_and_stops_cleanly(tmp_path: Path) -> None:
         )
         assert status == 201
         token = registered["access_token"]
-        body = {"title": "Weekly Team Meeting", "description": "Standup with the team", "priority": 2,
-                "recurrence_type": "weekly", "recurrence_interval": 1,
-                "start_date": "2025-01-01T09:00:00Z", "end_date": "2025-12-31T09:00:00Z"}  # fmt: skip
+        # a daily series that started ten days ago: today's (or yesterday's) occurrence, and only it
+        now = datetime.now(UTC)
+        start_at = (now - timedelta(days=10)).replace(hour=0, minute=30, second=0, microsecond=0)
+        current = now.replace(hour=0, minute=30, second=0, microsecond=0)
+        current -= timedelta(days=1) if current > now else timedelta(0)
+        body = {"title": "Take medication", "recurrence_type": "daily", "start_date": start_at.isoformat()}
         status, series = call(base, "POST", "/api/recurring-tasks", body, token)
-        assert (status, series["next_due_at"]) == (201, "2025-01-08T09:00:00Z")
+        assert (status, series["next_due_at"]) == (201, iso(current + timedelta(days=1)))
+        tasks = call(base, "GET", "/api/tasks", token=token)[1]["items"]
+        assert [t["due_date"] for t in tasks] == [iso(current)]
         call(
             base,
             "POST",

@@ -1,4 +1,4 @@
-"""Builds the ASGI apps: the backend API (and, in later issues, the other roles)."""
+"""Builds the ASGI apps: the backend API and the notifications service (the web UI comes later)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from todo.analytics.routes import router as stats_router
 from todo.auth.routes import router as auth_router
 from todo.bootstrap import Container, build_container
 from todo.config import Role, Settings, ensure_jwt_secret
+from todo.notifications.routes import channels_router, reminders_router
 from todo.notifications.routes import router as notifications_router
 from todo.platform import http_errors
 from todo.platform import logging as todo_logging
@@ -51,6 +52,8 @@ def create_api_app(container: Container, *, manage_lifecycle: bool = True) -> Fa
         recurrence_router,
         stats_router,
         notifications_router,
+        channels_router,
+        reminders_router,
         health_router,
     )
     for router in routers:
@@ -58,8 +61,28 @@ def create_api_app(container: Container, *, manage_lifecycle: bool = True) -> Fa
     return app
 
 
+def create_notifications_app(container: Container) -> FastAPI:
+    """The notifications service: consumers and clocks run in its lifespan; HTTP is for probes and
+    metrics (and, with the Dapr transport, for event deliveries)."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await container.start()
+        try:
+            yield
+        finally:
+            await container.stop()
+
+    app = FastAPI(title="todo notifications", version=__version__, lifespan=lifespan, docs_url=None)
+    app.state.container = container
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=container.settings.max_body_bytes)
+    http_errors.install(app)
+    app.include_router(health_router)
+    return app
+
+
 def api_app_from_environment() -> FastAPI:
     """The factory `todo serve api` hands to uvicorn (one call per worker process)."""
     settings = ensure_jwt_secret(Settings(), Role.api)
     todo_logging.configure(settings.log_level, as_json=settings.log_json)
-    return create_api_app(build_container(settings))
+    return create_api_app(build_container(settings, role=Role.api))

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -14,14 +15,23 @@ from todo.analytics.consumer import analytics_consumer
 from todo.auth.cache import UserCache
 from todo.auth.ratelimit import LoginGuard
 from todo.clock import Clock, SystemClock
-from todo.config import ConfigError, Settings, Transport
+from todo.config import ConfigError, Role, Settings, Transport
 from todo.db import create_engine
 from todo.events.consumers import ConsumerRegistry
 from todo.events.local import LocalTransport
-from todo.events.outbox import SOURCE_KEY, WAKEUP_KEY, OutboxSession
+from todo.events.outbox import SOURCE_KEY
 from todo.events.relay import Relay
 from todo.events.transport import Publisher
+from todo.notifications.channels import AppriseSender, ChannelSender
+from todo.notifications.delivery import DeliveryWorker
 from todo.notifications.inbox import inbox_consumer
+from todo.notifications.live import LiveFeed
+from todo.notifications.reminder_clock import ReminderClock
+from todo.notifications.reminders import reminder_schedule_consumer
+from todo.recurrence.clock import OccurrenceClock
+from todo.recurrence.consumer import completion_consumer
+from todo.scheduling import TimedLoop
+from todo.wakeups import DELIVERIES, OUTBOX, REMINDERS, SERIES, WAKEUPS_KEY, Listener, Wakeups, WakingSession
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +39,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Container:
     settings: Settings
+    role: Role
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
@@ -37,14 +48,30 @@ class Container:
     publisher: Publisher
     relay: Relay
     user_cache: UserCache
+    wakeups: Wakeups
+    listener: Listener
+    live_feed: LiveFeed
+    channel_sender: ChannelSender
+    occurrences: OccurrenceClock
+    reminders: ReminderClock
+    deliveries: DeliveryWorker
+    clocks: list[TimedLoop] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
+        """The relay and listener run everywhere; the clocks where the role says so."""
+        self._tasks.append(asyncio.create_task(self.listener.run(), name="listener"))
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        if self.role in (Role.all_in_one, Role.notifications):
+            for loop in self.clocks:
+                self._tasks.append(asyncio.create_task(loop.run(), name=f"clock-{loop.name}"))
 
     async def stop(self, grace_seconds: float = 10.0) -> None:
-        """Let in-flight work finish (the relay ends its batch), then close pools."""
+        """Let in-flight work finish (the relay ends its batch, clocks their step), then close pools."""
         await self.relay.stop()
+        for loop in self.clocks:
+            loop.stop()
+        self.listener.stop()
         for task in self._tasks:
             try:
                 await asyncio.wait_for(asyncio.shield(task), timeout=grace_seconds)
@@ -59,13 +86,21 @@ class Container:
 
 
 def build_container(
-    settings: Settings, *, clock: Clock | None = None, publisher: Publisher | None = None
+    settings: Settings,
+    *,
+    role: Role = Role.all_in_one,
+    clock: Clock | None = None,
+    publisher: Publisher | None = None,
+    channel_sender: ChannelSender | None = None,
 ) -> Container:
     clock = clock or SystemClock()
     engine = create_engine(settings)
-    info: dict[str, object] = {SOURCE_KEY: settings.app_id}
-    sessions = async_sessionmaker(engine, expire_on_commit=False, sync_session_class=OutboxSession, info=info)
-    consumers = ConsumerRegistry([analytics_consumer, inbox_consumer])
+    wakeups = Wakeups()
+    info: dict[str, object] = {SOURCE_KEY: settings.app_id, WAKEUPS_KEY: wakeups}
+    sessions = async_sessionmaker(engine, expire_on_commit=False, sync_session_class=WakingSession, info=info)
+    consumers = ConsumerRegistry(
+        [analytics_consumer, inbox_consumer, reminder_schedule_consumer, completion_consumer]
+    )
     publisher = publisher or _publisher(settings, consumers, sessions)
     relay = Relay(
         engine=engine,
@@ -76,14 +111,61 @@ def build_container(
         poll_seconds=settings.relay_poll_seconds,
         max_backoff_seconds=settings.relay_max_backoff_seconds,
     )
-    info[WAKEUP_KEY] = relay.wake
+    wakeups.subscribe(OUTBOX, lambda _: relay.wake())
     guard = LoginGuard(
         per_account=settings.login_max_failures_per_account,
         per_client=settings.login_max_attempts_per_client,
         window_seconds=settings.login_window_seconds,
     )
-    user_cache = UserCache(ttl_seconds=settings.user_cache_seconds)
-    return Container(settings, engine, sessions, clock, guard, consumers, publisher, relay, user_cache)
+    sender = channel_sender or AppriseSender()
+    occurrences = OccurrenceClock(sessions, clock)
+    reminders = ReminderClock(
+        sessions, clock, late_after=timedelta(seconds=settings.reminder_late_after_seconds)
+    )
+    deliveries = DeliveryWorker(sessions, clock, sender)
+    clocks = [
+        _loop(occurrences, SERIES, wakeups, clock, settings),
+        _loop(reminders, REMINDERS, wakeups, clock, settings),
+        _loop(deliveries, DELIVERIES, wakeups, clock, settings),
+    ]
+    return Container(
+        settings=settings,
+        role=role,
+        engine=engine,
+        sessions=sessions,
+        clock=clock,
+        login_guard=guard,
+        consumers=consumers,
+        publisher=publisher,
+        relay=relay,
+        user_cache=UserCache(ttl_seconds=settings.user_cache_seconds),
+        wakeups=wakeups,
+        listener=Listener(engine, wakeups),
+        live_feed=LiveFeed(wakeups),
+        channel_sender=sender,
+        occurrences=occurrences,
+        reminders=reminders,
+        deliveries=deliveries,
+        clocks=clocks,
+    )
+
+
+def _loop(
+    worker: OccurrenceClock | ReminderClock | DeliveryWorker,
+    channel: str,
+    wakeups: Wakeups,
+    clock: Clock,
+    settings: Settings,
+) -> TimedLoop:
+    loop = TimedLoop(
+        worker.name,
+        tick=worker.tick,
+        next_due=worker.next_due,
+        clock=clock,
+        max_sleep_seconds=settings.clock_max_sleep_seconds,
+    )
+    wakeups.subscribe(channel, loop.wake)
+    return loop
 
 
 def _publisher(

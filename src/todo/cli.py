@@ -49,7 +49,7 @@ def up(
     host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="API port")] = None,
 ) -> None:
-    """The all-in-one: migrate, then serve the API with the relay and consumers in one process."""
+    """The all-in-one: migrate, then serve the API with the relay, consumers and clocks in one process."""
     from todo.apps import create_api_app
     from todo.bootstrap import build_container
     from todo.migrate import upgrade
@@ -87,6 +87,28 @@ def serve_api(
         workers=workers,
         log_config=None,
         timeout_graceful_shutdown=20,
+    )
+
+
+@serve.command("notifications")
+def serve_notifications(
+    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port")] = None,
+) -> None:
+    """The notifications service: event consumers, the reminder and recurrence clocks, channel delivery.
+    Run as many replicas as you like; they share the work without doing anything twice."""
+    from todo.apps import create_notifications_app
+    from todo.bootstrap import build_container
+
+    settings = _settings(Role.notifications)
+    if "app_id" not in settings.model_fields_set:  # the CloudEvent source of what this service writes
+        settings = settings.model_copy(update={"app_id": "todo-notifications"})
+    todo_logging.configure(settings.log_level, as_json=settings.log_json)
+    application = create_notifications_app(build_container(settings, role=Role.notifications))
+    _run(
+        uvicorn.Config(
+            application, host=host or settings.host, port=port or settings.notifications_port, log_config=None
+        )
     )
 
 

@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(default=500, ge=1)
     relay_poll_seconds: float = Field(default=1.0, gt=0)
     relay_max_backoff_seconds: float = Field(default=30.0, gt=0, description="Longest wait after failures")
+    clock_max_sleep_seconds: float = Field(
+        default=30.0, gt=0, description="Longest a clock sleeps without a wake-up (a safety net)"
+    )
+    reminder_late_after_seconds: float = Field(
+        default=60.0, gt=0, description="A reminder sent later than this after its time is marked late"
+    )
+    notifications_port: int = Field(default=8001, ge=1, le=65535)
     db_pool_size: int = Field(default=20, ge=0, description="0: no pool in the app (behind PgBouncer)")
     db_max_overflow: int = Field(default=10, ge=0)
     db_pool_pre_ping: bool = Field(default=True, description="Test each connection before use")

@@ -4,16 +4,28 @@ from todo.analytics.models import AnalyticsTask
 from todo.auth.models import User
 from todo.db import Base
 from todo.events.models import ProcessedEvent, TaskEvent
-from todo.notifications.models import Notification
+from todo.notifications.models import (
+    Channel,
+    Delivery,
+    DeliveryAttempt,
+    Notification,
+    Reminder,
+    ReminderSource,
+)
 from todo.recurrence.models import RecurringTask
 from todo.tasks.models import Task, TaskTag
 
 __all__ = [
     "AnalyticsTask",
     "Base",
+    "Channel",
+    "Delivery",
+    "DeliveryAttempt",
     "Notification",
     "ProcessedEvent",
     "RecurringTask",
+    "Reminder",
+    "ReminderSource",
     "Task",
     "TaskEvent",
     "TaskTag",

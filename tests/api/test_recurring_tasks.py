@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 import pytest
 
@@ -26,7 +28,13 @@ async def create(client: httpx.AsyncClient, auth: dict[str, str], **body: object
     return data
 
 
-async def test_the_specs_example_body_verbatim(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+SPEC_DAY = datetime(2025, 1, 1, 10, 0, tzinfo=UTC)  # the spec's example is sent on its start day
+
+
+async def test_the_specs_example_body_verbatim(
+    client: httpx.AsyncClient, auth: dict[str, str], clock: FrozenClock
+) -> None:
+    clock.set(SPEC_DAY)
     series = await create(client, auth, **SPEC_BODY)
     assert series["title"] == "Weekly Team Meeting"
     assert series["recurrence_type"] == "weekly"
@@ -39,7 +47,32 @@ async def test_the_specs_example_body_verbatim(client: httpx.AsyncClient, auth: 
     ]
 
 
-async def test_list_is_paged_and_get_put_delete(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+async def test_a_series_starting_in_the_past_has_one_current_occurrence(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """Created on 15 June at 12:00 with a start on 1 June: today's 09:00 occurrence exists, and only it."""
+    series = await create(
+        client, auth, title="Take medication", recurrence_type="daily", start_date="2026-06-01T09:00:00Z"
+    )
+    assert (series["next_due_at"], series["occurrences_created"]) == ("2026-06-16T09:00:00Z", 1)
+    tasks = (await client.get("/api/tasks", headers=auth)).json()["items"]
+    assert [t["due_date"] for t in tasks] == ["2026-06-15T09:00:00Z"]
+
+
+async def test_a_series_starting_later_creates_nothing_yet(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    series = await create(
+        client, auth, title="later", recurrence_type="weekly", start_date="2026-07-01T09:00:00Z"
+    )
+    assert (series["next_due_at"], series["occurrences_created"]) == ("2026-07-01T09:00:00Z", 0)
+    assert (await client.get("/api/tasks", headers=auth)).json()["total"] == 0
+
+
+async def test_list_is_paged_and_get_put_delete(
+    client: httpx.AsyncClient, auth: dict[str, str], clock: FrozenClock
+) -> None:
+    clock.set(SPEC_DAY)
     first = await create(client, auth, **SPEC_BODY)
     await create(client, auth, **{**SPEC_BODY, "title": "Second"})
     listing = (await client.get("/api/recurring-tasks?page_size=1", headers=auth)).json()
@@ -63,13 +96,16 @@ async def test_rrule_timezone_and_occurrence_preview(client: httpx.AsyncClient, 
     )
     assert (series["recurrence_type"], series["timezone"]) == ("monthly", "Europe/Berlin")
     # the first occurrence is the last Friday of July at 17:00 Berlin time (CEST)
-    tasks = (await client.get("/api/tasks", headers=auth)).json()["items"]
-    assert tasks[0]["due_date"] == "2026-07-31T15:00:00Z"
+    assert series["next_due_at"] == "2026-07-31T15:00:00Z"
     preview = (
-        await client.get(f"/api/recurring-tasks/{series['id']}/occurrences?limit=3", headers=auth)
+        await client.get(f"/api/recurring-tasks/{series['id']}/occurrences?limit=4", headers=auth)
     ).json()
-    assert preview["occurrences"] == ["2026-08-28T15:00:00Z", "2026-09-25T15:00:00Z", "2026-10-30T16:00:00Z"]
-    assert [t[11:16] for t in preview["local"]] == ["17:00", "17:00", "17:00"]  # DST ends 25 October
+    assert preview["occurrences"][1:] == [
+        "2026-08-28T15:00:00Z",
+        "2026-09-25T15:00:00Z",
+        "2026-10-30T16:00:00Z",
+    ]
+    assert {t[11:16] for t in preview["local"]} == {"17:00"}  # DST ends 25 October
 
 
 async def test_preview_before_saving(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
@@ -79,7 +115,10 @@ async def test_preview_before_saving(client: httpx.AsyncClient, auth: dict[str, 
     assert (await client.get("/api/recurring-tasks", headers=auth)).json()["total"] == 0
 
 
-async def test_count_of_one_ends_the_series_at_once(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+async def test_count_of_one_ends_the_series_at_once(
+    client: httpx.AsyncClient, auth: dict[str, str], clock: FrozenClock
+) -> None:
+    clock.set(datetime(2026, 7, 1, 10, 0, tzinfo=UTC))
     series = await create(
         client, auth, title="once", recurrence_type="daily", start_date="2026-07-01T09:00:00Z", count=1
     )
@@ -94,7 +133,7 @@ async def test_pause_and_resume_continue_from_now(
     series = await create(
         client, auth, title="meds", recurrence_type="daily", start_date="2026-06-01T09:00:00Z"
     )
-    assert series["next_due_at"] == "2026-06-02T09:00:00Z"
+    assert series["next_due_at"] == "2026-06-16T09:00:00Z"
     paused = (
         await client.put(f"/api/recurring-tasks/{series['id']}", json={"is_active": False}, headers=auth)
     ).json()
@@ -110,7 +149,7 @@ async def test_changing_the_schedule_reschedules(client: httpx.AsyncClient, auth
     series = await create(
         client, auth, title="gym", recurrence_type="daily", start_date="2026-06-20T07:00:00Z"
     )
-    assert series["next_due_at"] == "2026-06-21T07:00:00Z"
+    assert series["next_due_at"] == "2026-06-20T07:00:00Z"
     changed = await client.put(
         f"/api/recurring-tasks/{series['id']}", json={"rrule": "FREQ=WEEKLY;BYDAY=MO,TH"}, headers=auth
     )

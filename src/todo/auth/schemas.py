@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
-from todo.platform.fields import Text
+from todo.platform.fields import ReminderMinutes, Text
 from todo.timeutil import is_valid_timezone
 
 
@@ -52,6 +52,7 @@ class UserRead(BaseModel):
     email: str
     display_name: str
     timezone: str
+    reminder_minutes: list[int]
     created_at: datetime
 
 
@@ -60,6 +61,7 @@ class UserUpdate(BaseModel):
 
     display_name: Text | None = Field(default=None, max_length=100)
     timezone: TimezoneName | None = None
+    reminder_minutes: ReminderMinutes | None = None
 
 
 class TokenOut(BaseModel):

@@ -1,25 +1,24 @@
-"""Writing events into the outbox inside the caller's transaction, and waking the relay on commit."""
+"""Writing events into the outbox inside the caller's transaction; the relay is woken when it commits."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from todo import wakeups
 from todo.db import utcnow
 from todo.events.envelope import EventKind
 from todo.events.models import TaskEvent
 from todo.platform.metrics import EVENTS_WRITTEN
+from todo.wakeups import WakingSession
 
-NOTIFY_CHANNEL = "todo_outbox"
-WAKEUP_KEY = "outbox_wakeup"
 SOURCE_KEY = "event_source"  # the writer's app-id, the CloudEvent `source`
-_PENDING_KEY = "outbox_pending_topics"  # topics written in the open transaction
+_PENDING_KEY = "outbox_pending_topics"  # topics written in the open transaction, for the metrics
 
 
 def record(
@@ -48,31 +47,16 @@ def record(
     )
     session.add(row)
     session.info.setdefault(_PENDING_KEY, []).append(kind.topic.value)
+    wakeups.after_commit(session, wakeups.OUTBOX)  # the relay, here or in another process
     return row
 
 
-class OutboxSession(Session):
-    """The sync session class behind our AsyncSessions; it tells the relay when events were committed."""
+@event.listens_for(WakingSession, "after_commit")
+def _count_written(session: Session) -> None:
+    for topic in session.info.pop(_PENDING_KEY, []):
+        EVENTS_WRITTEN.labels(topic=topic).inc()
 
 
-@event.listens_for(OutboxSession, "before_commit")
-def _notify_other_processes(session: Session) -> None:
-    """On PostgreSQL, tell the leading relay (maybe in another process) that events are coming."""
-    if session.info.get(_PENDING_KEY) and session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))  # delivered when the transaction commits
-
-
-@event.listens_for(OutboxSession, "after_commit")
-def _wake_relay(session: Session) -> None:
-    topics: list[str] = session.info.pop(_PENDING_KEY, [])
-    if topics:
-        for topic in topics:
-            EVENTS_WRITTEN.labels(topic=topic).inc()
-        wakeup: Callable[[], None] | None = session.info.get(WAKEUP_KEY)
-        if wakeup is not None:
-            wakeup()
-
-
-@event.listens_for(OutboxSession, "after_rollback")
+@event.listens_for(WakingSession, "after_rollback")
 def _forget(session: Session) -> None:
     session.info.pop(_PENDING_KEY, None)

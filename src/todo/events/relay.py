@@ -2,7 +2,8 @@
 
 Only one relay publishes at a time (the leader), so events of one task leave in the order they were
 written. On PostgreSQL leadership is a session advisory lock held on a dedicated connection; it is
-released by the server if this process dies. On SQLite there is only one process.
+released by the server if this process dies. On SQLite there is only one process. Commits anywhere wake
+the relay through `todo.wakeups` (a callback here, NOTIFY from other processes).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -19,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from todo.clock import Clock
 from todo.events.envelope import CloudEvent
 from todo.events.models import TaskEvent
-from todo.events.outbox import NOTIFY_CHANNEL
 from todo.events.transport import Publisher
 from todo.platform.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, PUBLISH_FAILURES
 
@@ -45,11 +45,10 @@ def to_cloudevent(row: TaskEvent) -> CloudEvent:
 
 
 class Leadership:
-    """Decides whether this relay may publish now, and hears other processes' commits when it leads."""
+    """Decides whether this relay may publish now."""
 
-    def __init__(self, engine: AsyncEngine, on_notify: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.on_notify = on_notify
         self._conn: AsyncConnection | None = None
 
     async def acquire(self) -> bool:
@@ -68,12 +67,7 @@ class Leadership:
             await conn.close()
             return False
         self._conn = conn
-        await self._listen(conn)
         return True
-
-    async def _listen(self, conn: AsyncConnection) -> None:
-        raw = await conn.get_raw_connection()
-        await raw.driver_connection.add_listener(NOTIFY_CHANNEL, lambda *_: self.on_notify())  # type: ignore[union-attr]
 
     async def release(self) -> None:
         """Give up leadership. Closing would only return the connection to the pool with the lock still
@@ -109,7 +103,7 @@ class Relay:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.max_backoff_seconds = max_backoff_seconds
-        self.leadership = Leadership(engine, on_notify=self.wake)
+        self.leadership = Leadership(engine)
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
 

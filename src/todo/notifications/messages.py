@@ -16,11 +16,18 @@ class Message:
     body: str
 
 
-def compose(kind: str, *, task_title: str, due: datetime | None, now: datetime, tz_name: str) -> Message:
+def compose(
+    kind: str, *, task_title: str, due: datetime | None, now: datetime, tz_name: str, late: bool = False
+) -> Message:
     headline = HEADLINES.get(kind, "Reminder")
     if due is None:
-        return Message(f"{headline}: {task_title}", f"{task_title} needs your attention.")
-    return Message(f"{headline}: {task_title}", f"{task_title} is due {when(due, now=now, tz_name=tz_name)}.")
+        body = f"{task_title} needs your attention."
+    else:
+        verb = "was" if due < now else "is"
+        body = f"{task_title} {verb} due {when(due, now=now, tz_name=tz_name)}."
+    if late:
+        body += " (This reminder is late: the service was not running at its time.)"
+    return Message(f"{headline}: {task_title}", body)
 
 
 def when(due: datetime, *, now: datetime, tz_name: str) -> str:

@@ -1,18 +1,38 @@
-"""/api/notifications: the in-app inbox."""
+"""The notification endpoints: the inbox (with its live stream), channels, a task's reminders."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from todo.deps import CurrentUser, NowDep, SessionDep
+from todo.deps import ContainerDep, CurrentUser, NowDep, SessionDep
 from todo.notifications import service
-from todo.notifications.schemas import NotificationRead, UnreadCount
+from todo.notifications.channels import ChannelError, describe
+from todo.notifications.models import Channel
+from todo.notifications.schemas import (
+    ChannelIn,
+    ChannelRead,
+    ChannelTestResult,
+    NotificationRead,
+    ReminderRead,
+    SnoozeIn,
+    UnreadCount,
+)
 from todo.platform.pagination import Page, PageParams, page_params
+from todo.tasks import service as tasks
+from todo.timeutil import to_utc
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])
+channels_router = APIRouter(prefix="/api/me/channels", tags=["notifications"])
+reminders_router = APIRouter(prefix="/api/tasks/{task_id}", tags=["notifications"])
+
+STREAM_CHECK_SECONDS = 15.0  # how often a quiet stream looks whether its client has gone
 
 
 @router.get("", response_model=Page[NotificationRead])
@@ -35,6 +55,42 @@ async def count_unread(user: CurrentUser, session: SessionDep) -> UnreadCount:
     return UnreadCount(unread=await service.unread_count(session, user=user))
 
 
+@router.get("/stream", response_class=EventSourceResponse)
+async def stream(
+    request: Request, user: CurrentUser, session: SessionDep, container: ContainerDep
+) -> AsyncIterator[ServerSentEvent]:
+    """Server-Sent Events: `unread` (the count) at once and after every change, and `notification`
+    for each new one. Browsers reconnect by themselves."""
+    await session.close()  # a stream may stay open for hours: hold no pooled connection meanwhile
+    async with container.live_feed.listen(user.id) as changed:
+        cursor = await _newest(container, user.id)
+        yield ServerSentEvent(event="unread", data=await _unread(container, user.id), retry=3000)
+        while not await request.is_disconnected():
+            try:
+                await asyncio.wait_for(changed.wait(), timeout=STREAM_CHECK_SECONDS)
+            except TimeoutError:
+                continue
+            changed.clear()
+            async with container.sessions() as fresh:
+                rows = await service.created_since(fresh, user_id=user.id, since=cursor)
+            for row in rows:
+                yield ServerSentEvent(
+                    event="notification", id=str(row.id), data=NotificationRead.model_validate(row)
+                )
+                cursor = (row.created_at, row.id)
+            yield ServerSentEvent(event="unread", data=await _unread(container, user.id))
+
+
+async def _newest(container: ContainerDep, user_id: uuid.UUID) -> tuple[datetime, uuid.UUID] | None:
+    async with container.sessions() as session:
+        return await service.newest(session, user_id=user_id)
+
+
+async def _unread(container: ContainerDep, user_id: uuid.UUID) -> UnreadCount:
+    async with container.sessions() as session:
+        return UnreadCount(unread=await service.unread_count_of(session, user_id=user_id))
+
+
 @router.post("/{notification_id}/read", response_model=NotificationRead)
 async def read_one(
     notification_id: uuid.UUID, user: CurrentUser, session: SessionDep, now: NowDep
@@ -49,3 +105,73 @@ async def read_all(user: CurrentUser, session: SessionDep, now: NowDep) -> Unrea
     await service.mark_all_read(session, user=user, now=now)
     await session.commit()
     return UnreadCount(unread=0)
+
+
+@channels_router.get("", response_model=list[ChannelRead])
+async def list_channels(user: CurrentUser, session: SessionDep) -> list[ChannelRead]:
+    """Where notifications go besides the inbox. URLs come back with their secrets masked."""
+    return [_channel_read(c) for c in await service.get_channels(session, user=user)]
+
+
+@channels_router.put("", response_model=list[ChannelRead])
+async def replace_channels(
+    wanted: list[ChannelIn], user: CurrentUser, session: SessionDep, now: NowDep
+) -> list[ChannelRead]:
+    """Set your channels: any Apprise URL (`mailto://`, `json://` for a webhook, `ntfy://`, `slack://`
+    ...). Keep an existing channel by sending its `id` (its URL stays unless you send a new one)."""
+    channels = await service.replace_channels(session, user=user, wanted=wanted, now=now)
+    await session.commit()
+    return [_channel_read(c) for c in channels]
+
+
+@channels_router.post("/test", response_model=list[ChannelTestResult])
+async def test_channels(
+    user: CurrentUser, session: SessionDep, container: ContainerDep
+) -> list[ChannelTestResult]:
+    """Send a test message to every enabled channel now and say how each one answered."""
+    channels = [c for c in await service.get_channels(session, user=user) if c.enabled]
+    await session.close()
+    results = await asyncio.gather(*(_try(container, c) for c in channels))
+    return list(results)
+
+
+async def _try(container: ContainerDep, channel: Channel) -> ChannelTestResult:
+    try:
+        await container.channel_sender.send(
+            channel.url, title="todo: test notification", body="Notifications from todo reach you here."
+        )
+    except ChannelError as exc:
+        return ChannelTestResult(channel_id=channel.id, label=channel.label, ok=False, error=str(exc))
+    return ChannelTestResult(channel_id=channel.id, label=channel.label, ok=True, error=None)
+
+
+def _channel_read(channel: Channel) -> ChannelRead:
+    info = describe(channel.url)
+    return ChannelRead(
+        id=channel.id,
+        label=channel.label,
+        service=info.service if info else "unknown",
+        url=info.masked_url if info else "(not understood)",
+        enabled=channel.enabled,
+        created_at=channel.created_at,
+    )
+
+
+@reminders_router.get("/reminders", response_model=list[ReminderRead])
+async def list_reminders(task_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> list[ReminderRead]:
+    """The task's reminders: pending, sent (with whether they were late) and cancelled."""
+    await tasks.get(session, user=user, task_id=task_id)
+    return [ReminderRead.model_validate(r) for r in await service.reminders_of(session, task_id=task_id)]
+
+
+@reminders_router.post("/snooze", response_model=ReminderRead, status_code=201)
+async def snooze(
+    task_id: uuid.UUID, data: SnoozeIn, user: CurrentUser, session: SessionDep, now: NowDep
+) -> ReminderRead:
+    """Remind me again about this task, in `minutes` or at `until`."""
+    task = await tasks.get(session, user=user, task_id=task_id)
+    until = now + timedelta(minutes=data.minutes) if data.minutes is not None else data.until
+    assert until is not None
+    reminder = await service.snooze(session, task=task, until=to_utc(until, user.timezone), now=now)
+    await session.commit()
+    return ReminderRead.model_validate(reminder)

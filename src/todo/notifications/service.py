@@ -1,4 +1,4 @@
-"""Reading and marking the in-app inbox."""
+"""Notification use cases: the inbox, the channels, a task's reminders and snoozing."""
 
 from __future__ import annotations
 
@@ -6,12 +6,17 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from todo import wakeups
 from todo.auth.models import User
-from todo.errors import NotFound
-from todo.notifications.models import Notification
+from todo.errors import InvalidInput, NotFound
+from todo.notifications.channels import describe
+from todo.notifications.models import Channel, Notification, Reminder, ReminderState
+from todo.notifications.schedule import ReminderKind
+from todo.notifications.schemas import ChannelIn
+from todo.tasks.models import Task
 
 
 async def get_all(
@@ -32,9 +37,7 @@ async def get_all(
 
 
 async def unread_count(session: AsyncSession, *, user: User) -> int:
-    query = select(func.count()).select_from(Notification)
-    count = await session.scalar(query.where(Notification.user_id == user.id, Notification.read_at.is_(None)))
-    return count or 0
+    return await unread_count_of(session, user_id=user.id)
 
 
 async def mark_read(
@@ -57,3 +60,113 @@ async def mark_all_read(session: AsyncSession, *, user: User, now: datetime) -> 
         .values(read_at=now)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def get_channels(session: AsyncSession, *, user: User) -> Sequence[Channel]:
+    rows = await session.scalars(
+        select(Channel).where(Channel.user_id == user.id).order_by(Channel.created_at, Channel.id)
+    )
+    return rows.all()
+
+
+async def replace_channels(
+    session: AsyncSession, *, user: User, wanted: Sequence[ChannelIn], now: datetime
+) -> Sequence[Channel]:
+    """Make the user's channels exactly `wanted`: listed ids are kept (and edited), the rest removed."""
+    current = {c.id: c for c in await get_channels(session, user=user)}
+    kept: set[uuid.UUID] = set()
+    for index, item in enumerate(wanted):
+        channel = _kept_or_new(session, current, item, index=index, user=user, now=now)
+        channel.label, channel.enabled = item.label, item.enabled
+        kept.add(channel.id)
+    for channel in current.values():
+        if channel.id not in kept:
+            await session.delete(channel)
+    await session.flush()
+    return [c for c in await get_channels(session, user=user)]
+
+
+def _kept_or_new(
+    session: AsyncSession,
+    current: dict[uuid.UUID, Channel],
+    item: ChannelIn,
+    *,
+    index: int,
+    user: User,
+    now: datetime,
+) -> Channel:
+    if item.url is not None and describe(item.url) is None:
+        raise InvalidInput(f"{index}.url", "is not a channel URL Apprise understands (see its wiki)")
+    if item.id is not None:
+        channel = current.get(item.id)
+        if channel is None:
+            raise InvalidInput(f"{index}.id", "is not one of your channels")
+        if item.url is not None:
+            channel.url = item.url
+        return channel
+    if item.url is None:
+        raise InvalidInput(f"{index}.url", "is required for a new channel")
+    channel = Channel(id=uuid.uuid4(), user_id=user.id, url=item.url, created_at=now)
+    session.add(channel)
+    return channel
+
+
+async def reminders_of(session: AsyncSession, *, task_id: uuid.UUID) -> Sequence[Reminder]:
+    rows = await session.scalars(
+        select(Reminder).where(Reminder.task_id == task_id).order_by(Reminder.fire_at, Reminder.kind)
+    )
+    return rows.all()
+
+
+async def snooze(session: AsyncSession, *, task: Task, until: datetime, now: datetime) -> Reminder:
+    """A one-off reminder of `task` at `until`; it survives edits, not completion or deletion."""
+    if until <= now:
+        raise InvalidInput("until", "must be in the future")
+    if task.completed:
+        raise InvalidInput("task", "is completed: there is nothing to be reminded of")
+    reminder = Reminder(
+        id=uuid.uuid4(),
+        task_id=task.id,
+        user_id=task.user_id,
+        kind=ReminderKind.snooze.value,
+        due_at=task.due_date,
+        fire_at=until,
+        state=ReminderState.pending.value,
+        task_version=task.version,
+        created_at=now,
+    )
+    session.add(reminder)
+    wakeups.after_commit(session, wakeups.REMINDERS)
+    return reminder
+
+
+async def unread_count_of(session: AsyncSession, *, user_id: uuid.UUID) -> int:
+    query = select(func.count()).select_from(Notification)
+    count = await session.scalar(query.where(Notification.user_id == user_id, Notification.read_at.is_(None)))
+    return count or 0
+
+
+async def newest(session: AsyncSession, *, user_id: uuid.UUID) -> tuple[datetime, uuid.UUID] | None:
+    row = (
+        await session.execute(
+            select(Notification.created_at, Notification.id)
+            .where(Notification.user_id == user_id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(1)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def created_since(
+    session: AsyncSession, *, user_id: uuid.UUID, since: tuple[datetime, uuid.UUID] | None, limit: int = 100
+) -> Sequence[Notification]:
+    """The user's notifications after `since` (a (created_at, id) cursor), oldest first."""
+    query = select(Notification).where(Notification.user_id == user_id)
+    if since is not None:
+        at, last_id = since
+        query = query.where(
+            or_(Notification.created_at > at, and_(Notification.created_at == at, Notification.id > last_id))
+        )
+    rows = await session.scalars(query.order_by(Notification.created_at, Notification.id).limit(limit))
+    return rows.all()

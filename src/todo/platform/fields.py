@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 
 EARLIEST_YEAR, LATEST_YEAR = 1900, 9000
 
@@ -32,3 +32,22 @@ NoNul = AfterValidator(_no_nul)
 Text = Annotated[str, NoNul]
 """A string a user typed, storable in every database we support. With StringConstraints, write
 `Annotated[str, StringConstraints(...), NoNul]` instead, so that stripping comes before length checks."""
+
+
+DEFAULT_REMINDER_MINUTES = (1440, 0)  # a day before, and at the due time
+MAX_REMINDER_MINUTES = 60 * 24 * 366
+
+
+def _distinct_latest_last(minutes: list[int]) -> list[int]:
+    return sorted(set(minutes), reverse=True)
+
+
+ReminderMinutes = Annotated[
+    list[Annotated[int, Field(ge=0, le=MAX_REMINDER_MINUTES)]],
+    Field(
+        max_length=10,
+        description="Minutes before the due time to remind; 0 is at the due time",
+        examples=[[1440, 60, 0]],
+    ),
+    AfterValidator(_distinct_latest_last),
+]

@@ -18,3 +18,24 @@ OUTBOX_OLDEST_AGE = Gauge("todo_outbox_oldest_age_seconds", "Age of the oldest u
 CONSUMED = Counter(
     "todo_events_consumed_total", "Events handled by consumers, by outcome", ["consumer", "topic", "status"]
 )
+CLOCK_LOOP_SECONDS = Histogram(
+    "todo_clock_loop_duration_seconds",
+    "Time one step of a clock (reminders, recurrence, deliveries) took",
+    ["clock"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+OCCURRENCES_CREATED = Counter(
+    "todo_occurrences_created_total", "Occurrences created by recurring series", ["trigger"]
+)
+REMINDERS_FIRED = Counter("todo_reminders_fired_total", "Reminders sent, by kind", ["kind"])
+REMINDER_LATENESS = Histogram(
+    "todo_reminder_lateness_seconds",
+    "When a reminder went out minus when it was due",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600),
+)
+NOTIFICATIONS_SENT = Counter(
+    "todo_notifications_sent_total", "Notifications delivered, per channel service", ["channel"]
+)
+NOTIFICATIONS_FAILED = Counter(
+    "todo_notifications_failed_total", "Notification delivery attempts that failed, per channel", ["channel"]
+)

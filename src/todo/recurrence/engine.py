@@ -18,6 +18,7 @@ from itertools import islice
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr
 
 from todo.timeutil import zone
@@ -50,6 +51,17 @@ _FREQ_NAMES = {
     "MONTHLY": RecurrenceType.monthly,
     "YEARLY": RecurrenceType.yearly,
 }
+
+
+def _step(kind: RecurrenceType, interval: int) -> relativedelta:
+    return {
+        RecurrenceType.daily: relativedelta(days=interval),
+        RecurrenceType.weekly: relativedelta(weeks=interval),
+        RecurrenceType.monthly: relativedelta(months=interval),
+        RecurrenceType.yearly: relativedelta(years=interval),
+    }[kind]
+
+
 _FORBIDDEN_PARTS = {"DTSTART": "start_date", "UNTIL": "end_date", "COUNT": "count"}
 
 
@@ -163,6 +175,16 @@ def latest_at_or_before(schedule: Schedule, moment: datetime) -> datetime | None
             return instant
         cursor = wall - timedelta(microseconds=1)
     return None
+
+
+def after_completion(schedule: Schedule, completed_at: datetime) -> datetime | None:
+    """For a repeat-from-completion series: one interval after `completed_at` on wall time (so DST does
+    not shift it), or None past the end."""
+    tz = zone(schedule.timezone)
+    instant = _instant(_wall(completed_at, tz) + _step(schedule.recurrence_type, schedule.interval), tz)
+    if schedule.end is not None and instant > schedule.end:
+        return None
+    return instant
 
 
 def _instants(schedule: Schedule, *, after: datetime | None = None) -> Iterator[datetime]:

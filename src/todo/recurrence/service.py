@@ -1,4 +1,4 @@
-"""Recurring-task use cases: define a series, change it, preview it, create its first occurrence."""
+"""Recurring-task use cases: define a series, change it, preview it, create its occurrences."""
 
 from __future__ import annotations
 
@@ -11,12 +11,19 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from todo import wakeups
 from todo.auth.models import User
 from todo.errors import InvalidInput, NotFound
 from todo.events import outbox
-from todo.events.envelope import SERIES_CREATED, SERIES_DELETED, SERIES_UPDATED, EventKind
+from todo.events.envelope import (
+    RECURRING_TASK_DUE,
+    SERIES_CREATED,
+    SERIES_DELETED,
+    SERIES_UPDATED,
+    EventKind,
+)
 from todo.recurrence import engine
-from todo.recurrence.engine import RecurrenceError, RecurrenceType, Schedule
+from todo.recurrence.engine import RecurrenceError, RecurrenceType, RepeatFrom, Schedule
 from todo.recurrence.models import RecurringTask
 from todo.recurrence.schemas import RecurringTaskRead, SeriesFields
 from todo.tasks import service as tasks
@@ -119,12 +126,13 @@ async def create(session: AsyncSession, *, user: User, data: SeriesFields, now: 
         updated_at=now,
     )
     _set_schedule(series, schedule)
-    series.next_due_at = engine.first(schedule)
+    series.next_due_at = engine.latest_at_or_before(schedule, now) or engine.first(schedule)
     session.add(series)
     await session.flush()
-    if series.is_active:
-        await create_occurrence(session, user=user, series=series, now=now)
+    if series.is_active and series.next_due_at is not None and series.next_due_at <= now:
+        await create_occurrence(session, user=user, series=series, now=now)  # the current one
     _emit(session, SERIES_CREATED, series)
+    wakeups.after_commit(session, wakeups.SERIES)
     return series
 
 
@@ -150,10 +158,47 @@ async def create_occurrence(
     )
     series.occurrences_created += 1
     series.last_created_at = now
-    series.next_due_at = engine.next_after(schedule_of(series), due)
-    if series.next_due_at is None:
+    if series.repeat_from == RepeatFrom.schedule:
+        series.next_due_at = engine.next_after(schedule_of(series), due)
+    # A repeat-from-completion series keeps next_due_at on its open occurrence until that is completed.
+    if series.next_due_at is None or series.occurrences_created == series.count:
         series.is_active = False  # the last occurrence has been created
     return task
+
+
+async def create_due_occurrence(
+    session: AsyncSession, *, user: User, series: RecurringTask, now: datetime
+) -> Task:
+    """The recurrence clock's step: create the occurrence whose time has come and announce it. After
+    downtime only the latest missed occurrence is created; the ones before it are skipped, not flooded."""
+    assert series.next_due_at is not None, "the clock claims only series with a due occurrence"
+    latest = engine.latest_at_or_before(schedule_of(series), now)
+    if series.repeat_from == RepeatFrom.schedule and latest is not None and latest > series.next_due_at:
+        series.next_due_at = latest
+    task = await create_occurrence(session, user=user, series=series, now=now)
+    late = (now - task.due_date).total_seconds() if task.due_date is not None else 0.0
+    tasks.emit(session, RECURRING_TASK_DUE, task, at=now, extra={"late_seconds": round(late, 3)})
+    return task
+
+
+async def create_after_completion(
+    session: AsyncSession, *, series: RecurringTask, occurrence: Task, now: datetime
+) -> Task | None:
+    """For a repeat-from-completion series whose latest occurrence was completed: create the next one,
+    due one interval after the completion. Completing an older occurrence again creates nothing."""
+    latest = await session.scalar(
+        select(func.max(Task.occurrence_at)).where(Task.recurring_task_id == series.id)
+    )
+    if not series.is_active or occurrence.completed_at is None or occurrence.occurrence_at != latest:
+        return None
+    due = engine.after_completion(schedule_of(series), occurrence.completed_at)
+    if due is None:
+        series.is_active = False
+        return None
+    user = await session.get(User, series.user_id)
+    assert user is not None, "a series is deleted with its user"
+    series.next_due_at = due
+    return await create_occurrence(session, user=user, series=series, now=now)
 
 
 async def get(
@@ -210,6 +255,7 @@ async def update(
     series.version += 1
     series.updated_at = now
     _emit(session, SERIES_UPDATED, series)
+    wakeups.after_commit(session, wakeups.SERIES)
     return series
 
 

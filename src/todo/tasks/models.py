@@ -5,7 +5,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from todo.db import Base, UTCDateTime, utcnow
@@ -28,6 +39,7 @@ class Task(Base):
     )
     # The occurrence this task stands for; unlike due_date it never moves, so the pair stays unique.
     occurrence_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    reminder_minutes: Mapped[list[int] | None] = mapped_column(JSON, default=None)  # None: the user's
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from todo.platform.fields import Moment, NoNul
+from todo.platform.fields import Moment, NoNul, ReminderMinutes
 from todo.tasks.due_state import DueState
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
@@ -28,6 +28,9 @@ DueDate = Annotated[
 ]
 
 
+CLEARABLE = ("description", "due_date", "reminder_minutes")
+
+
 class TaskCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -39,6 +42,9 @@ class TaskCreate(BaseModel):
     priority: Priority = 2
     due_date: DueDate | None = None
     tags: Tags = Field(default_factory=list)
+    reminder_minutes: ReminderMinutes | None = Field(
+        default=None, description="Minutes before the due time to remind; null: your default"
+    )
 
 
 class TaskReplace(TaskCreate):
@@ -58,13 +64,15 @@ class TaskPatch(BaseModel):
     priority: Priority | None = None
     due_date: DueDate | None = None
     tags: Tags | None = None
+    reminder_minutes: ReminderMinutes | None = None
     completed: bool | None = None
     version: int | None = Field(default=None, ge=1)
 
     def changes(self) -> dict[str, object]:
-        """The fields sent; `null` clears description or due_date and leaves the others as they are."""
+        """The fields sent; `null` clears description, due_date or reminder_minutes (back to your
+        default) and leaves the others as they are."""
         sent = self.model_dump(exclude_unset=True, exclude={"version"})
-        return {k: v for k, v in sent.items() if v is not None or k in ("description", "due_date")}
+        return {k: v for k, v in sent.items() if v is not None or k in CLEARABLE}
 
 
 class TaskRead(BaseModel):
@@ -80,6 +88,7 @@ class TaskRead(BaseModel):
     recurring_task_id: uuid.UUID | None
     occurrence_at: datetime | None
     tags: list[str]
+    reminder_minutes: list[int] | None
     version: int
     created_at: datetime
     updated_at: datetime

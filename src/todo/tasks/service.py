@@ -28,7 +28,7 @@ from todo.tasks.models import Task, TaskTag
 from todo.tasks.schemas import TaskRead, TaskSort, TaskStatus
 from todo.timeutil import to_utc
 
-EDITABLE = ("title", "description", "priority", "due_date", "tags")
+EDITABLE = ("title", "description", "priority", "due_date", "tags", "reminder_minutes")
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,7 @@ def to_read(task: Task, now: datetime) -> TaskRead:
         recurring_task_id=task.recurring_task_id,
         occurrence_at=task.occurrence_at,
         tags=task.tags,
+        reminder_minutes=task.reminder_minutes,
         version=task.version,
         created_at=task.created_at,
         updated_at=task.updated_at,
@@ -68,16 +69,23 @@ def snapshot(task: Task) -> dict[str, Any]:
     return to_read(task, task.updated_at).model_dump(mode="json", exclude={"due_state"})
 
 
-def emit(session: AsyncSession, kind: EventKind, task: Task, *, at: datetime | None = None) -> None:
-    """Write `kind` about `task` (its current snapshot) into the outbox, in the caller's transaction.
-    `at` is when it happened; by default the task's last change."""
+def emit(
+    session: AsyncSession,
+    kind: EventKind,
+    task: Task,
+    *,
+    at: datetime | None = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Write `kind` about `task` (its current snapshot, plus `extra`) into the outbox, in the caller's
+    transaction. `at` is when it happened; by default the task's last change."""
     outbox.record(
         session,
         kind,
         entity="task",
         subject=task.id,
         user_id=task.user_id,
-        data=snapshot(task),
+        data={**snapshot(task), **(extra or {})},
         at=at or task.updated_at,
     )
 
@@ -98,6 +106,7 @@ async def create(
         description=fields.get("description"),
         priority=fields.get("priority", 2),
         due_date=_due(fields.get("due_date"), user),
+        reminder_minutes=fields.get("reminder_minutes"),
         recurring_task_id=recurring_task_id,
         occurrence_at=occurrence_at,
         completed=False,

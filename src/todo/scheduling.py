@@ -1,0 +1,79 @@
+"""The loop shared by the clocks: do what is due, then sleep until the next due time or a wake-up.
+
+There is no fixed poll on the hot path: a clock sleeps exactly until its next due time, and a commit
+that changes the schedule wakes it (`wake`). `max_sleep_seconds` is only a safety net for a lost
+wake-up, e.g. while the PostgreSQL listener reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from todo.clock import Clock
+from todo.platform.metrics import CLOCK_LOOP_SECONDS
+
+log = logging.getLogger(__name__)
+
+Tick = Callable[[], Awaitable[bool]]  # does the due work; True when more is due at once (a full batch)
+NextDue = Callable[[], Awaitable[datetime | None]]
+
+
+class TimedLoop:
+    def __init__(
+        self,
+        name: str,
+        *,
+        tick: Tick,
+        next_due: NextDue,
+        clock: Clock,
+        max_sleep_seconds: float = 30.0,
+        max_backoff_seconds: float = 30.0,
+    ) -> None:
+        self.name = name
+        self.tick = tick
+        self.next_due = next_due
+        self.clock = clock
+        self.max_sleep_seconds = max_sleep_seconds
+        self.max_backoff_seconds = max_backoff_seconds
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+
+    def wake(self, _payload: str = "") -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = 0.0
+        while not self._stop.is_set():
+            self._wake.clear()  # before reading: a change committed meanwhile wakes the next round
+            started = time.perf_counter()
+            try:
+                more = await self.tick()
+                next_at = None if more else await self.next_due()
+                backoff = 0.0
+            except Exception:
+                backoff = min(max(backoff * 2, 0.25), self.max_backoff_seconds)
+                log.exception("clock step failed; backing off", extra={"clock": self.name})
+                await self._sleep(backoff)
+                continue
+            finally:
+                CLOCK_LOOP_SECONDS.labels(clock=self.name).observe(time.perf_counter() - started)
+            if not more:
+                await self._sleep(self._delay_until(next_at))
+
+    def _delay_until(self, moment: datetime | None) -> float:
+        if moment is None:
+            return self.max_sleep_seconds
+        return min(max((moment - self.clock.now()).total_seconds(), 0.0), self.max_sleep_seconds)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)

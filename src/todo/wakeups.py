@@ -1,0 +1,127 @@
+"""Waking sleepers when a transaction commits: by callback in this process, by NOTIFY in the others.
+
+A writer calls `after_commit(session, channel, payload)`; nothing happens unless the transaction commits.
+Sleepers (the outbox relay, the clocks, live notification streams) subscribe to a channel on the
+`Wakeups` object of their process; on PostgreSQL a `Listener` hears the other processes' commits too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+
+from sqlalchemy import bindparam, event, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session
+from sqlalchemy.types import String
+
+log = logging.getLogger(__name__)
+
+OUTBOX = "todo_outbox"  # events were written: the relay has work
+REMINDERS = "todo_reminders"  # the reminder schedule changed
+SERIES = "todo_series"  # a recurring series' next occurrence changed
+INBOX = "todo_inbox"  # a user has a new notification (payload: the user id)
+DELIVERIES = "todo_deliveries"  # notifications are waiting to go out to channels
+CHANNELS = (OUTBOX, REMINDERS, SERIES, INBOX, DELIVERIES)
+
+WAKEUPS_KEY = "wakeups"  # session.info: this process's Wakeups
+_PENDING_KEY = "wakeups_pending"  # session.info: {channel: {payload}} of the open transaction
+
+Callback = Callable[[str], None]
+_NOTIFY_ALL = text("SELECT pg_notify(:channel, p) FROM unnest(:payloads) AS p").bindparams(
+    bindparam("payloads", type_=ARRAY(String()))
+)
+
+
+class Wakeups:
+    """Callbacks per channel, called with the payload after a commit (here or, via Listener, elsewhere)."""
+
+    def __init__(self) -> None:
+        self._callbacks: dict[str, list[Callback]] = defaultdict(list)
+
+    def subscribe(self, channel: str, callback: Callback) -> Callable[[], None]:
+        """Returns the function that unsubscribes."""
+        self._callbacks[channel].append(callback)
+        return lambda: self._callbacks[channel].remove(callback)
+
+    def fire(self, channel: str, payload: str = "") -> None:
+        for callback in list(self._callbacks.get(channel, ())):
+            callback(payload)
+
+
+def after_commit(session: Session | AsyncSession, channel: str, payload: str = "") -> None:
+    """Wake `channel`'s sleepers (with `payload`) once the session's transaction commits."""
+    session.info.setdefault(_PENDING_KEY, defaultdict(set))[channel].add(payload)
+
+
+class WakingSession(Session):
+    """The sync session class behind our AsyncSessions: it delivers `after_commit` wake-ups."""
+
+
+@event.listens_for(WakingSession, "before_commit")
+def _notify_other_processes(session: Session) -> None:
+    pending: dict[str, set[str]] = session.info.get(_PENDING_KEY) or {}
+    if not pending or session.get_bind().dialect.name != "postgresql":
+        return
+    for channel, payloads in pending.items():
+        # One statement per channel however many payloads; PostgreSQL sends them when the commit lands.
+        session.execute(_NOTIFY_ALL, {"channel": channel, "payloads": sorted(payloads)})
+
+
+@event.listens_for(WakingSession, "after_commit")
+def _wake_this_process(session: Session) -> None:
+    pending: dict[str, set[str]] = session.info.pop(_PENDING_KEY, None) or {}
+    wakeups: Wakeups | None = session.info.get(WAKEUPS_KEY)
+    if wakeups is None:
+        return
+    for channel, payloads in pending.items():
+        for payload in payloads:
+            wakeups.fire(channel, payload)
+
+
+@event.listens_for(WakingSession, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+class Listener:
+    """Holds one PostgreSQL connection that LISTENs to every channel and hands NOTIFYs to `Wakeups`.
+
+    If the connection drops, it reconnects; meanwhile the sleepers still wake on their safety timeouts.
+    On SQLite there is one process, so there is nothing to hear.
+    """
+
+    def __init__(self, engine: AsyncEngine, wakeups: Wakeups, *, retry_seconds: float = 2.0) -> None:
+        self.engine = engine
+        self.wakeups = wakeups
+        self.retry_seconds = retry_seconds
+        self._stop = asyncio.Event()
+
+    async def run(self) -> None:
+        if self.engine.dialect.name != "postgresql":
+            return
+        while not self._stop.is_set():
+            try:
+                async with self.engine.connect() as conn:
+                    await self._listen(conn)
+                    await self._stop.wait()
+                    await conn.invalidate()  # the listeners die with the connection, not in the pool
+            except Exception as exc:
+                log.warning("listener lost its connection; reconnecting", extra={"error": str(exc)})
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=self.retry_seconds)
+
+    async def _listen(self, conn: AsyncConnection) -> None:
+        raw = (await conn.get_raw_connection()).driver_connection
+        for channel in CHANNELS:
+            await raw.add_listener(channel, self._on_notify)  # type: ignore[union-attr]
+
+    def _on_notify(self, _conn: object, _pid: int, channel: str, payload: str) -> None:
+        self.wakeups.fire(channel, payload)
+
+    def stop(self) -> None:
+        self._stop.set()

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from todo.apps import create_api_app
 from todo.bootstrap import Container, build_container
@@ -91,7 +91,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         jwt_secret=SECRET,  # type: ignore[arg-type]
         relay_poll_seconds=0.05,
         relay_max_backoff_seconds=0.5,  # recoveries show within a test's patience
-        jwt_expire_minutes=60 * 24 * 30,  # tests move the clock by days
+        jwt_expire_minutes=60 * 24 * 400,  # tests move the clock by days and months
         log_json=False,
     )
 
@@ -183,3 +183,41 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.write_line(
         f"PostgreSQL tests ({url}): {ran['passed']} passed, {ran['failed']} failed, {skipped} skipped"
     )
+
+
+async def settle(container: Container) -> None:
+    """Do everything due at the (frozen) clock's time: run the clocks, publish every event and let the
+    consumers handle it. Three rounds: an event may plan a reminder that is due at once, whose event
+    queues a delivery."""
+    from todo.events.models import TaskEvent
+
+    async def drained() -> bool:
+        async with container.sessions() as session:
+            backlog = await session.scalar(
+                select(func.count()).select_from(TaskEvent).where(TaskEvent.published_at.is_(None))
+            )
+        return backlog == 0
+
+    for _ in range(3):
+        for worker in (container.occurrences, container.reminders, container.deliveries):
+            while await worker.tick():
+                pass
+        container.relay.wake()
+        await eventually(drained)
+
+
+def api_client(container: Container) -> httpx.AsyncClient:
+    """An HTTP client for `container`'s API, for tests that build containers themselves."""
+    app = create_api_app(container, manage_lifecycle=False)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+async def sign_up(client: httpx.AsyncClient, email: str = "someone@example.com") -> dict[str, str]:
+    response = await client.post("/api/auth/register", json={"email": email, "password": "password123"})
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def iso_z(moment: datetime) -> str:
+    """How the API writes an instant."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

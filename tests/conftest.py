@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,9 +19,12 @@ from todo.apps import create_api_app
 from todo.bootstrap import Container, build_container
 from todo.clock import FrozenClock
 from todo.config import Settings
+from todo.events.envelope import EventKind
 from todo.events.transport import Publisher
 from todo.migrate import upgrade
 from todo.models import Base
+from todo.tasks import service as tasks
+from todo.tasks.models import Task
 
 PG_ENV = "TODO_TEST_POSTGRES_URL"
 START = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
@@ -221,3 +226,17 @@ async def sign_up(client: httpx.AsyncClient, email: str = "someone@example.com")
 def iso_z(moment: datetime) -> str:
     """How the API writes an instant."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def announce(container: Container, kind: EventKind, task_id: object) -> None:
+    """Write the event the reminder clock would write, through the outbox and the relay."""
+    async with container.sessions() as session, session.begin():
+        task = await session.get(Task, uuid.UUID(str(task_id)))
+        assert task is not None
+        tasks.emit(session, kind, task, at=container.clock.now())

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 from sqlalchemy import update
 
-from tests.conftest import Register, eventually
+from tests.conftest import Register, announce, eventually
 from todo.bootstrap import Container
-from todo.events.envelope import TASK_DUE, TASK_DUE_SOON, EventKind
+from todo.events.envelope import TASK_DUE, TASK_DUE_SOON
 from todo.events.models import TaskEvent
-from todo.tasks import service as tasks
-from todo.tasks.models import Task
-
-
-async def announce(container: Container, kind: EventKind, task_id: object) -> None:
-    """Write the event the reminder clock would write, through the outbox and the relay."""
-    async with container.sessions() as session, session.begin():
-        task = await session.get(Task, uuid.UUID(str(task_id)))
-        assert task is not None
-        tasks.emit(session, kind, task, at=container.clock.now())
 
 
 async def inbox(client: httpx.AsyncClient, auth: dict[str, str], query: str = "") -> dict[str, object]:

@@ -64,7 +64,7 @@ async def mark_all_read(session: AsyncSession, *, user: User, now: datetime) -> 
 
 async def get_channels(session: AsyncSession, *, user: User) -> Sequence[Channel]:
     rows = await session.scalars(
-        select(Channel).where(Channel.user_id == user.id).order_by(Channel.created_at, Channel.id)
+        select(Channel).where(Channel.user_id == user.id).order_by(Channel.position, Channel.id)
     )
     return rows.all()
 
@@ -77,7 +77,7 @@ async def replace_channels(
     kept: set[uuid.UUID] = set()
     for index, item in enumerate(wanted):
         channel = _kept_or_new(session, current, item, index=index, user=user, now=now)
-        channel.label, channel.enabled = item.label, item.enabled
+        channel.label, channel.enabled, channel.position = item.label, item.enabled, index
         kept.add(channel.id)
     for channel in current.values():
         if channel.id not in kept:

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("url", sa.Text(), nullable=False),
         sa.Column("label", sa.String(length=100), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("created_at", todo.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

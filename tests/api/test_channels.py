@@ -1,0 +1,184 @@
+"""Channels for real: email to a local SMTP server, webhook JSON to a local HTTP server, a refusing channel
+retried and recorded while the others deliver. Both servers run on loopback inside the test."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from aiohttp import web
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope, Session
+from sqlalchemy import select
+
+from tests.conftest import Register, announce, free_port, settle
+from todo.bootstrap import Container
+from todo.clock import FrozenClock
+from todo.events.envelope import TASK_DUE
+from todo.notifications.models import Channel, Delivery, DeliveryAttempt
+
+
+@dataclass
+class Mailbox:
+    messages: list[Envelope] = field(default_factory=list)
+
+    async def handle_DATA(self, _server: object, _session: Session, envelope: Envelope) -> str:  # noqa: N802
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@dataclass
+class Webhook:
+    """Answers `status` to every POST and keeps the JSON bodies."""
+
+    port: int
+    status: int = 200
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"json://127.0.0.1:{self.port}/hook"
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, str]]:
+    box = Mailbox()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box, f"mailto://127.0.0.1:{port}?from=todo@example.com&to=ada@example.com"
+    controller.stop()
+
+
+@pytest.fixture
+async def webhooks() -> AsyncIterator[list[Webhook]]:
+    """Two webhook servers on loopback: [0] accepts, [1] refuses until told otherwise."""
+    hooks = [Webhook(free_port()), Webhook(free_port(), status=503)]
+    runners = []
+    for hook in hooks:
+        app = web.Application()
+        app.router.add_post("/hook", _receiver(hook))
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", hook.port).start()
+        runners.append(runner)
+    yield hooks
+    for runner in runners:
+        await runner.cleanup()
+
+
+def _receiver(hook: Webhook) -> Any:
+    async def receive(request: web.Request) -> web.Response:
+        if hook.status == 200:
+            hook.received.append(await request.json())
+        return web.Response(status=hook.status, text="ok" if hook.status == 200 else "unavailable")
+
+    return receive
+
+
+async def put_channels(
+    client: httpx.AsyncClient, auth: dict[str, str], channels: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    response = await client.put("/api/me/channels", json=channels, headers=auth)
+    assert response.status_code == 200, response.text
+    body: list[dict[str, Any]] = response.json()
+    return body
+
+
+async def test_channels_are_validated_and_their_secrets_masked(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    saved = await put_channels(client, auth, [
+        {"url": "mailto://ada:s3cret-pass@example.com", "label": "Email"},
+        {"url": "ntfy://ntfy.sh/my-topic", "label": "Phone", "enabled": False},
+    ])  # fmt: skip
+    assert [(c["label"], c["service"], c["enabled"]) for c in saved] == [
+        ("Email", "E-Mail", True),
+        ("Phone", "ntfy", False),
+    ]
+    assert "s3cret-pass" not in json.dumps(saved)
+    listed = (await client.get("/api/me/channels", headers=auth)).json()
+    assert listed == saved
+    # keeping one by id (its URL stays), dropping the other
+    kept = await put_channels(client, auth, [{"id": saved[0]["id"], "label": "Mail"}])
+    assert [(c["id"], c["label"], c["url"]) for c in kept] == [(saved[0]["id"], "Mail", saved[0]["url"])]
+    bad = await client.put("/api/me/channels", json=[{"url": "carrier-pigeon://coo"}], headers=auth)
+    assert bad.status_code == 422
+    assert bad.json()["error"]["fields"][0]["field"] == "0.url"
+    assert (await client.get("/api/me/channels", headers=auth)).json() == kept  # nothing lost
+
+
+async def test_send_a_test_reaches_each_channel_and_reports_the_refusal(
+    client: httpx.AsyncClient, auth: dict[str, str], mailbox: tuple[Mailbox, str], webhooks: list[Webhook]
+) -> None:
+    box, mail_url = mailbox
+    await put_channels(client, auth, [
+        {"url": mail_url, "label": "mail"}, {"url": webhooks[0].url, "label": "ok"},
+        {"url": webhooks[1].url, "label": "down"},
+    ])  # fmt: skip
+    response = await client.post("/api/me/channels/test", headers=auth)
+    results = {r["label"]: r for r in response.json()}
+    assert (results["mail"]["ok"], results["ok"]["ok"], results["down"]["ok"]) == (True, True, False)
+    assert "503" in results["down"]["error"]
+    assert [m.rcpt_tos for m in box.messages] == [["ada@example.com"]]
+    assert webhooks[0].received[0]["title"] == "todo: test notification"
+
+
+async def test_a_reminder_goes_out_by_email_and_webhook_and_a_refusing_channel_is_retried(
+    client: httpx.AsyncClient,
+    register: Register,
+    container: Container,
+    clock: FrozenClock,
+    mailbox: tuple[Mailbox, str],
+    webhooks: list[Webhook],
+) -> None:
+    box, mail_url = mailbox
+    working, refusing = webhooks
+    auth = await register(timezone="Europe/Berlin")
+    await put_channels(client, auth, [{"url": mail_url}, {"url": working.url}, {"url": refusing.url}])
+    task = (await client.post("/api/tasks", json={"title": "Pay rent", "due_date": "2026-06-15T16:00:00Z"},
+                              headers=auth)).json()  # fmt: skip
+    await announce(container, TASK_DUE, task["id"])
+    await settle(container)
+
+    [note] = (await client.get("/api/notifications", headers=auth)).json()["items"]  # the in-app copy
+    [posted] = working.received
+    assert (posted["title"], posted["message"]) == ("Due now: Pay rent", note["body"])
+    assert note["body"] == "Pay rent is due today at 18:00 (Europe/Berlin)."
+    [mail] = box.messages
+    assert b"Subject: Due now: Pay rent" in mail.content  # type: ignore[operator]
+    attempts = await _attempts(container)
+    assert attempts[refusing.url] == [(False, "503")]  # recorded, to be retried
+    assert (attempts[working.url], attempts[mail_url]) == ([(True, None)], [(True, None)])
+
+    refusing.status = 200
+    clock.advance(timedelta(seconds=4))
+    await settle(container)
+    assert refusing.received == []  # the backoff is 5 s
+    clock.advance(timedelta(seconds=1))
+    await settle(container)
+    assert [r["title"] for r in refusing.received] == ["Due now: Pay rent"]
+    assert (await _attempts(container))[refusing.url] == [(False, "503"), (True, None)]
+    assert (len(working.received), len(box.messages)) == (1, 1)  # nobody got it twice
+
+
+async def _attempts(container: Container) -> dict[str, list[tuple[bool, str | None]]]:
+    """Per channel URL: (ok, the HTTP status named in the error) for each attempt, in order."""
+    async with container.sessions() as session:
+        rows = await session.execute(
+            select(Channel.url, DeliveryAttempt.ok, DeliveryAttempt.error)
+            .join(Delivery, Delivery.id == DeliveryAttempt.delivery_id)
+            .join(Channel, Channel.id == Delivery.channel_id)
+            .order_by(DeliveryAttempt.id)
+        )
+        found: dict[str, list[tuple[bool, str | None]]] = {}
+        for url, ok, error in rows:
+            found.setdefault(url, []).append(
+                (ok, None if error is None else ("503" if "503" in error else error))
+            )
+    return found

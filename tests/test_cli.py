@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+import pytest
 
 from tests.conftest import free_port
 
@@ -42,16 +47,21 @@ def start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     env.pop("TODO_DATABASE_URL", None)
     env.pop("TODO_JWT_SECRET", None)
     process = subprocess.Popen([TODO, "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    wait_healthy(f"http://127.0.0.1:{port}", process)
+    return process
+
+
+def wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            if call(f"http://127.0.0.1:{port}", "GET", "/healthz")[0] == 200:
-                return process
+            if call(base, "GET", "/healthz")[0] == 200:
+                return
         except OSError:
             time.sleep(0.1)
     process.kill()
     raise AssertionError(
-        f"todo up did not become healthy:\n{process.stdout.read().decode() if process.stdout else ''}"
+        f"{process.args} did not become healthy:\n{process.stdout.read().decode() if process.stdout else ''}"
     )
 
 
@@ -111,6 +121,88 @@ def test_todo_up_serves_the_spec_flow_and_stops_cleanly(tmp_path: Path) -> None:
         assert (status, me["email"]) == (200, "new@example.com")
     finally:
         stop(process)
+
+
+class _Hook(http.server.BaseHTTPRequestHandler):
+    received: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        _Hook.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *_: object) -> None:
+        return None
+
+
+def test_a_task_due_shortly_notifies_in_app_and_by_webhook_at_its_time(tmp_path: Path) -> None:
+    """The real clock: a task due in three seconds, a webhook channel on loopback."""
+    hook = http.server.HTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = start(tmp_path, port)
+    try:
+        token = call(
+            base, "POST", "/api/auth/register", {"email": "a@example.com", "password": "password123"}
+        )[1]["access_token"]
+        channel = {"url": f"json://127.0.0.1:{hook.server_port}/hook", "label": "webhook"}
+        assert call(base, "PUT", "/api/me/channels", [channel], token)[0] == 200
+        due = datetime.now(UTC) + timedelta(seconds=3)
+        task = call(
+            base, "POST", "/api/tasks", {"title": "Check the oven", "due_date": due.isoformat()}, token
+        )[1]
+        deadline = time.monotonic() + 30  # a bound against hanging, not a latency claim
+        while not (notes := call(base, "GET", "/api/notifications", token=token)[1]["items"]):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        [note] = notes
+        assert (note["kind"], note["title"], note["task_id"]) == (
+            "due",
+            "Due now: Check the oven",
+            task["id"],
+        )
+        assert datetime.fromisoformat(note["created_at"]) >= due.replace(microsecond=0)  # never early
+        while not _Hook.received:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert [(r["title"], r["message"]) for r in _Hook.received] == [(note["title"], note["body"])]
+        assert call(base, "GET", f"/api/tasks/{task['id']}", token=token)[1]["notified"] is True
+    finally:
+        stop(process)
+        hook.shutdown()
+
+
+@pytest.mark.postgres
+def test_api_and_notifications_services_work_as_separate_processes(postgres_url: str, tmp_path: Path) -> None:
+    """The distributed roles on one PostgreSQL: the API takes the task, the notifications service's clock
+    sends its reminder, and the two hear each other's commits through NOTIFY."""
+    api_port, notifications_port = free_port(), free_port()
+    env = {**os.environ, "TODO_DATABASE_URL": postgres_url, "TODO_JWT_SECRET": "s" * 40,
+           "TODO_DATA_DIR": str(tmp_path), "TODO_CLOCK_MAX_SLEEP_SECONDS": "600"}  # fmt: skip
+    api, notifications = (
+        subprocess.Popen([TODO, "serve", role, "--port", str(port)], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        for role, port in (("api", api_port), ("notifications", notifications_port))
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{api_port}"
+        for port, process in ((api_port, api), (notifications_port, notifications)):
+            wait_healthy(f"http://127.0.0.1:{port}", process)
+        email = f"{uuid.uuid4().hex}@example.com"
+        token = call(base, "POST", "/api/auth/register", {"email": email, "password": "password123"})[1][
+            "access_token"
+        ]
+        due = datetime.now(UTC) + timedelta(seconds=2)
+        task = call(base, "POST", "/api/tasks", {"title": "Stretch", "due_date": due.isoformat()}, token)[1]
+        deadline = time.monotonic() + 30  # a bound against hanging, not a latency claim
+        while not (notes := call(base, "GET", "/api/notifications", token=token)[1]["items"]):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert [(n["kind"], n["task_id"]) for n in notes] == [("due", task["id"])]
+    finally:
+        for process in (api, notifications):
+            stop(process)
 
 
 def test_services_refuse_to_start_without_a_secret(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.install.stamp
 
-.PHONY: install run test lint typecheck pytest devstack-up devstack-down bench bench-relay lock clean
+.PHONY: install run test lint typecheck pytest devstack-up devstack-down bench bench-relay bench-reminders lock clean
 
 install: $(STAMP)
 
@@ -42,6 +42,9 @@ bench: install devstack-up
 
 bench-relay: install devstack-up
 	env $$(scripts/devstack env) $(BIN)/python bench/relay_drain.py
+
+bench-reminders: install devstack-up
+	env $$(scripts/devstack env) $(BIN)/python bench/reminder_timeliness.py
 
 lock:
 	$(BIN)/uv pip compile --quiet --python $(BIN)/python pyproject.toml --extra dev -o requirements.lock

@@ -109,13 +109,17 @@ async def make_container(settings: Settings, clock: FrozenClock) -> AsyncIterato
     """Builds containers on the test database (truncated first); stops them all at the end."""
     built: list[Container] = []
 
-    async def make(*, publisher: Publisher | None = None, start: bool = True, **overrides: Any) -> Container:
+    async def make(
+        *, publisher: Publisher | None = None, start: bool = True, clocks: bool = False, **overrides: Any
+    ) -> Container:
+        """`start`: run the relay (and the listener); `clocks`: the clocks too. With the clock frozen they
+        only race the test, so by default the test drives them (`settle`)."""
         container = build_container(settings.model_copy(update=overrides), clock=clock, publisher=publisher)
         if not built:
             await _truncate(container)
         built.append(container)
         if start:
-            await container.start()
+            await container.start(clocks=clocks)
         return container
 
     yield make

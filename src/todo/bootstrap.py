@@ -58,11 +58,12 @@ class Container:
     clocks: list[TimedLoop] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
-    async def start(self) -> None:
-        """The relay and listener run everywhere; the clocks where the role says so."""
+    async def start(self, *, clocks: bool = True) -> None:
+        """The relay and listener run everywhere; the clocks where the role says so (and `clocks` allows:
+        tests that drive the clocks step by step turn them off)."""
         self._tasks.append(asyncio.create_task(self.listener.run(), name="listener"))
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
-        if self.role in (Role.all_in_one, Role.notifications):
+        if clocks and self.role in (Role.all_in_one, Role.notifications):
             for loop in self.clocks:
                 self._tasks.append(asyncio.create_task(loop.run(), name=f"clock-{loop.name}"))
 

@@ -33,6 +33,7 @@ class TimedLoop:
         clock: Clock,
         max_sleep_seconds: float = 30.0,
         max_backoff_seconds: float = 30.0,
+        min_interval_seconds: float = 0.05,
     ) -> None:
         self.name = name
         self.tick = tick
@@ -40,6 +41,7 @@ class TimedLoop:
         self.clock = clock
         self.max_sleep_seconds = max_sleep_seconds
         self.max_backoff_seconds = max_backoff_seconds
+        self.min_interval_seconds = min_interval_seconds
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
 
@@ -70,9 +72,12 @@ class TimedLoop:
                 await self._sleep(self._delay_until(next_at))
 
     def _delay_until(self, moment: datetime | None) -> float:
+        """Until `moment`, but at least `min_interval_seconds`: work due a few milliseconds apart is done
+        in one step instead of one transaction each (what keeps a busy SQLite from queueing up)."""
         if moment is None:
             return self.max_sleep_seconds
-        return min(max((moment - self.clock.now()).total_seconds(), 0.0), self.max_sleep_seconds)
+        delay = (moment - self.clock.now()).total_seconds()
+        return min(max(delay, self.min_interval_seconds), self.max_sleep_seconds)
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

@@ -4,6 +4,9 @@ delivery to the user's channels."""
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -11,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo import wakeups
 from todo.auth.models import User
-from todo.events.consumers import Consumer
+from todo.events.consumers import BATCH_CACHE, Consumer
 from todo.events.envelope import (
     RECURRING_TASK_DUE,
     TASK_DUE,
@@ -31,7 +34,7 @@ async def handle(event: CloudEvent, session: AsyncSession) -> None:
     kind = KINDS.get(event.type)
     if kind is None:
         raise MalformedEvent(f"unknown event type {event.type!r} on {event.topic}")
-    user = await session.get(User, event.user_id)
+    user = await _user(session, event.user_id)
     if user is None:
         return  # the account was deleted meanwhile: nobody to tell
     data = event.data
@@ -61,18 +64,48 @@ async def handle(event: CloudEvent, session: AsyncSession) -> None:
     wakeups.after_commit(session, wakeups.INBOX, str(user.id))
 
 
+@dataclass
+class _Batch:
+    """What a batch needs, read in two queries instead of two per event."""
+
+    users: dict[uuid.UUID, User] = field(default_factory=dict)
+    channels: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=lambda: defaultdict(list))
+
+
+async def prepare(events: Sequence[CloudEvent], session: AsyncSession) -> None:
+    user_ids = {e.user_id for e in events}
+    batch = _Batch(users={u.id: u for u in await session.scalars(select(User).where(User.id.in_(user_ids)))})
+    rows = await session.execute(
+        select(Channel.user_id, Channel.id).where(Channel.user_id.in_(user_ids), Channel.enabled.is_(True))
+    )
+    for user_id, channel_id in rows:
+        batch.channels[user_id].append(channel_id)
+    session.info[BATCH_CACHE] = batch
+
+
+async def _user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    batch: _Batch | None = session.info.get(BATCH_CACHE)
+    if batch is not None:
+        return batch.users.get(user_id)
+    return await session.get(User, user_id)
+
+
+async def _channels_of(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
+    batch: _Batch | None = session.info.get(BATCH_CACHE)
+    if batch is not None:
+        return batch.channels.get(user_id, [])
+    query = select(Channel.id).where(Channel.user_id == user_id, Channel.enabled.is_(True))
+    return list(await session.scalars(query))
+
+
 async def _queue_deliveries(session: AsyncSession, notification: Notification, *, ready_at: datetime) -> None:
     """One delivery per enabled channel; the delivery worker sends them after this commits."""
-    channels = await session.scalars(
-        select(Channel.id).where(Channel.user_id == notification.user_id, Channel.enabled.is_(True))
-    )
-    queued = False
+    channels = await _channels_of(session, notification.user_id)
     for channel_id in channels:
         session.add(
             Delivery(notification_id=notification.id, channel_id=channel_id, next_attempt_at=ready_at)
         )
-        queued = True
-    if queued:
+    if channels:
         wakeups.after_commit(session, wakeups.DELIVERIES)
 
 
@@ -80,4 +113,5 @@ inbox_consumer = Consumer(
     name="notifications-inbox",
     topics=(TASK_DUE_SOON.topic, TASK_DUE.topic, RECURRING_TASK_DUE.topic),
     handle=handle,
+    prepare=prepare,
 )

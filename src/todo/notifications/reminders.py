@@ -38,6 +38,7 @@ class _Loaded:
 
     sources: dict[uuid.UUID, ReminderSource | None] = field(default_factory=dict)
     pending: dict[uuid.UUID, list[Reminder]] = field(default_factory=lambda: defaultdict(list))
+    users: dict[uuid.UUID, User] = field(default_factory=dict)
 
 
 async def prepare(events: Sequence[CloudEvent], session: AsyncSession) -> None:
@@ -49,6 +50,8 @@ async def prepare(events: Sequence[CloudEvent], session: AsyncSession) -> None:
         pending = select(Reminder).where(Reminder.task_id.in_(ids), Reminder.state == ReminderState.pending)
         for reminder in await session.scalars(pending):
             loaded.pending[reminder.task_id].append(reminder)
+        owners = select(User).where(User.id.in_({e.user_id for e in events if e.type in TASK_TYPES}))
+        loaded.users = {user.id: user for user in await session.scalars(owners)}
     session.info[BATCH_CACHE] = loaded
 
 
@@ -131,7 +134,8 @@ async def _leads(session: AsyncSession, event: CloudEvent) -> list[int]:
     """The task's own reminder leads, or its owner's defaults."""
     own = event.data.get("reminder_minutes")
     if own is None:
-        user = await session.get(User, event.user_id)
+        loaded: _Loaded | None = session.info.get(BATCH_CACHE)
+        user = loaded.users.get(event.user_id) if loaded else await session.get(User, event.user_id)
         return list(user.reminder_minutes) if user is not None else []
     if not isinstance(own, list) or not all(isinstance(m, int) and m >= 0 for m in own):
         raise MalformedEvent("data.reminder_minutes must be a list of non-negative integers")

@@ -153,3 +153,24 @@ async def test_repeat_from_completion(
     await client.post(f"/api/tasks/{first['id']}/complete", headers=auth)
     await settle(container)
     assert len(await occurrences(client, auth, series["id"])) == 2
+
+
+async def test_moving_one_occurrence_leaves_the_series_alone(
+    client: httpx.AsyncClient, auth: dict[str, str], container: Container, clock: FrozenClock
+) -> None:
+    """Today's occurrence is moved to tomorrow 09:00, the very time of the next one: both still exist."""
+    series = await new_series(
+        client, auth, title="Read", recurrence_type="daily", start_date="2026-06-15T09:00:00Z"
+    )
+    [today] = (await client.get("/api/tasks", headers=auth)).json()["items"]
+    change = {"due_date": "2026-06-16T09:00:00Z", "title": "Read (moved)"}
+    moved = await client.patch(f"/api/tasks/{today['id']}", json=change, headers=auth)
+    assert moved.json()["occurrence_at"] == "2026-06-15T09:00:00Z"  # what it stands for does not move
+    await day_by_day(container, clock, 1)
+    tasks = (await client.get("/api/tasks?sort=due_date", headers=auth)).json()["items"]
+    assert sorted((t["title"], t["occurrence_at"], t["due_date"]) for t in tasks) == [
+        ("Read", "2026-06-16T09:00:00Z", "2026-06-16T09:00:00Z"),
+        ("Read (moved)", "2026-06-15T09:00:00Z", "2026-06-16T09:00:00Z"),
+    ]
+    shown = (await client.get(f"/api/recurring-tasks/{series['id']}", headers=auth)).json()
+    assert (shown["next_due_at"], shown["occurrences_created"]) == ("2026-06-17T09:00:00Z", 2)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from todo.timeutil import zone
 
@@ -23,7 +23,7 @@ def compose(
     if due is None:
         body = f"{task_title} needs your attention."
     else:
-        verb = "was" if due < now else "is"
+        verb = "was" if now - due > timedelta(minutes=1) else "is"  # a reminder at its time says "is due"
         body = f"{task_title} {verb} due {when(due, now=now, tz_name=tz_name)}."
     if late:
         body += " (This reminder is late: the service was not running at its time.)"

@@ -27,7 +27,7 @@ typecheck: install
 	$(BIN)/mypy
 
 devstack-up:
-	scripts/devstack up postgres
+	scripts/devstack up postgres redis kafka daprd
 
 devstack-down:
 	scripts/devstack down

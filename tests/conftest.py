@@ -73,7 +73,7 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
-async def _truncate(container: Container) -> None:
+async def truncate_all(container: Container) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     async with container.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
@@ -116,7 +116,7 @@ async def make_container(settings: Settings, clock: FrozenClock) -> AsyncIterato
         only race the test, so by default the test drives them (`settle`)."""
         container = build_container(settings.model_copy(update=overrides), clock=clock, publisher=publisher)
         if not built:
-            await _truncate(container)
+            await truncate_all(container)
         built.append(container)
         if start:
             await container.start(clocks=clocks)
@@ -177,21 +177,24 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 20.0)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Say plainly whether the PostgreSQL half of the suite ran (CI must show it did)."""
-    stats = terminalreporter.stats
-    ran = {
-        outcome: sum(
-            1
-            for r in stats.get(outcome, [])
-            if getattr(r, "when", "call") == "call" and "postgres" in r.keywords
-        )
-        for outcome in ("passed", "failed")
+    """Say plainly whether the PostgreSQL and the Dapr/Kafka parts of the suite ran (CI must show they did)."""
+    parts = {
+        "postgres": f"PostgreSQL tests ({os.environ.get(PG_ENV, 'not configured')})",
+        "dapr": f"Dapr + Kafka tests (daprd {os.environ.get('TODO_TEST_DAPRD', 'not configured')}, "
+        f"Kafka {os.environ.get('TODO_TEST_KAFKA', 'not configured')})",
     }
-    skipped = sum(1 for r in stats.get("skipped", []) if "postgres" in r.keywords)
-    url = os.environ.get(PG_ENV, "not configured")
-    terminalreporter.write_line(
-        f"PostgreSQL tests ({url}): {ran['passed']} passed, {ran['failed']} failed, {skipped} skipped"
-    )
+    for marker, label in parts.items():
+        counts = {
+            outcome: sum(
+                1
+                for r in terminalreporter.stats.get(outcome, [])
+                if getattr(r, "when", "call") in ("call", "setup") and marker in r.keywords
+            )
+            for outcome in ("passed", "failed", "skipped")
+        }
+        terminalreporter.write_line(
+            f"{label}: {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped"
+        )
 
 
 async def settle(container: Container) -> None:

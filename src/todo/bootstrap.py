@@ -15,9 +15,10 @@ from todo.analytics.consumer import analytics_consumer
 from todo.auth.cache import UserCache
 from todo.auth.ratelimit import LoginGuard
 from todo.clock import Clock, SystemClock
-from todo.config import ConfigError, Role, Settings, Transport
+from todo.config import Role, Settings, Transport
 from todo.db import create_engine
 from todo.events.consumers import ConsumerRegistry
+from todo.events.dapr import DaprPublisher
 from todo.events.local import LocalTransport
 from todo.events.outbox import SOURCE_KEY
 from todo.events.relay import Relay
@@ -172,6 +173,6 @@ def _loop(
 def _publisher(
     settings: Settings, consumers: ConsumerRegistry, sessions: async_sessionmaker[AsyncSession]
 ) -> Publisher:
-    if settings.transport is Transport.local:
-        return LocalTransport(consumers, sessions)
-    raise ConfigError(f"transport {settings.transport.value!r} is not available in this build yet")
+    if settings.transport is Transport.dapr:
+        return DaprPublisher(http_port=settings.dapr_http_port, pubsub=settings.dapr_pubsub)
+    return LocalTransport(consumers, sessions)

@@ -84,8 +84,11 @@ async def handle(event: CloudEvent, session: AsyncSession) -> None:
     changed_at = parse_datetime(data.get("updated_at"), "data.updated_at")
     if changed_at is None:
         raise MalformedEvent("data.updated_at is required")
+    owner = await _owner(session, event.user_id)
+    if owner is None:
+        finished = True  # the account is gone: nothing left to remind anyone of
     due = None if finished else parse_datetime(data.get("due_date"), "data.due_date")
-    wanted = plan(due, await _leads(session, event), changed_at=changed_at)
+    wanted = plan(due, _leads(event, owner), changed_at=changed_at)
     _replan(session, event, pending, wanted, finished=finished, version=version, due=due)
     wakeups.after_commit(session, wakeups.REMINDERS)
 
@@ -130,13 +133,16 @@ def _replan(
         pending.append(reminder)
 
 
-async def _leads(session: AsyncSession, event: CloudEvent) -> list[int]:
+async def _owner(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    loaded: _Loaded | None = session.info.get(BATCH_CACHE)
+    return loaded.users.get(user_id) if loaded is not None else await session.get(User, user_id)
+
+
+def _leads(event: CloudEvent, owner: User | None) -> list[int]:
     """The task's own reminder leads, or its owner's defaults."""
     own = event.data.get("reminder_minutes")
     if own is None:
-        loaded: _Loaded | None = session.info.get(BATCH_CACHE)
-        user = loaded.users.get(event.user_id) if loaded else await session.get(User, event.user_id)
-        return list(user.reminder_minutes) if user is not None else []
+        return list(owner.reminder_minutes) if owner is not None else []
     if not isinstance(own, list) or not all(isinstance(m, int) and m >= 0 for m in own):
         raise MalformedEvent("data.reminder_minutes must be a list of non-negative integers")
     return own

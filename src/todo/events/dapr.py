@@ -1,0 +1,126 @@
+"""The Dapr transport: publish through the sidecar's HTTP API, receive through Dapr's subscription calls.
+
+Publishing sends our own CloudEvent (`application/cloudevents+json`, so Dapr keeps its `id`) with the
+task id as the Kafka partition key, so one task's events stay in order. Receiving: `GET /dapr/subscribe`
+lists a bulk subscription per topic this app consumes; each delivery is handed to the consumer framework
+and answered with Dapr's per-entry SUCCESS / RETRY / DROP (DROP goes to the dead-letter topic).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from todo.events.consumers import ConsumerRegistry, deliver_batch
+from todo.events.envelope import CloudEvent, MalformedEvent, parse_cloudevent
+from todo.events.transport import DeliveryStatus
+
+log = logging.getLogger(__name__)
+
+CLOUDEVENTS_JSON = "application/cloudevents+json"
+DEAD_LETTER_TOPIC = "dead-letters"
+
+
+class DaprPublisher:
+    """Publishes each event through the sidecar, in order; `publish` answers how many were accepted."""
+
+    def __init__(self, *, http_port: int, pubsub: str, timeout_seconds: float = 10.0) -> None:
+        self.pubsub = pubsub
+        self._http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}", timeout=timeout_seconds)
+
+    async def publish(self, events: Sequence[CloudEvent]) -> int:
+        for accepted, event in enumerate(events):
+            try:
+                response = await self._http.post(
+                    f"/v1.0/publish/{self.pubsub}/{event.topic}",
+                    params={"metadata.partitionKey": event.subject},
+                    content=_json(event.to_json()),
+                    headers={"Content-Type": CLOUDEVENTS_JSON},
+                )
+            except httpx.HTTPError as exc:
+                log.warning("sidecar unreachable", extra={"error": str(exc), "event_id": event.id})
+                return accepted
+            if response.status_code != 204:
+                log.warning(
+                    "sidecar refused an event",
+                    extra={"status": response.status_code, "body": response.text[:500], "event_id": event.id},
+                )
+                return accepted
+        return len(events)
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+
+def subscription_router(
+    registry: ConsumerRegistry, sessions: async_sessionmaker[AsyncSession], *, pubsub: str
+) -> APIRouter:
+    """The endpoints Dapr calls: the subscription list and one bulk delivery route per topic."""
+    router = APIRouter(include_in_schema=False)
+    topics = sorted({topic for consumer in registry.all() for topic in consumer.topics})
+
+    @router.get("/dapr/subscribe")
+    async def subscriptions() -> list[dict[str, Any]]:
+        return [
+            {
+                "pubsubname": pubsub,
+                "topic": topic,
+                "route": f"/events/{topic}",
+                "deadLetterTopic": DEAD_LETTER_TOPIC,
+                "bulkSubscribe": {"enabled": True, "maxMessagesCount": 100, "maxAwaitDurationMs": 20},
+            }
+            for topic in topics
+        ]
+
+    @router.post("/events/{topic}")
+    async def receive(topic: str, request: Request) -> dict[str, Any]:
+        body = await request.json()
+        if isinstance(body, dict) and isinstance(body.get("entries"), list):
+            entries = body["entries"]
+            ids = [str(e.get("entryId", "")) if isinstance(e, dict) else "" for e in entries]
+            payloads = [e.get("event") if isinstance(e, dict) else None for e in entries]
+            statuses = await _handle(registry, sessions, topic, payloads)
+            return {
+                "statuses": [{"entryId": i, "status": s.value} for i, s in zip(ids, statuses, strict=True)]
+            }
+        [status] = await _handle(registry, sessions, topic, [body])
+        return {"status": status.value}
+
+    return router
+
+
+async def _handle(
+    registry: ConsumerRegistry, sessions: async_sessionmaker[AsyncSession], topic: str, payloads: list[Any]
+) -> list[DeliveryStatus]:
+    """Hand the deliveries to every consumer of the topic in this app, one batch (one transaction) per
+    consumer, and answer the worst status per event. Consumers are idempotent, so a RETRY redelivers
+    harmlessly to those that already succeeded."""
+    statuses = [DeliveryStatus.SUCCESS] * len(payloads)
+    events: list[tuple[int, CloudEvent]] = []
+    for index, payload in enumerate(payloads):
+        try:
+            events.append((index, parse_cloudevent(payload, topic=topic)))
+        except MalformedEvent as exc:
+            log.error("dropping a malformed delivery", extra={"topic": topic, "why": str(exc)})
+            statuses[index] = DeliveryStatus.DROP
+    for consumer in registry.for_topic(topic):
+        answered = await deliver_batch(consumer, [e for _, e in events], sessions)
+        answered += [DeliveryStatus.RETRY] * (len(events) - len(answered))  # the rest of a stopped batch
+        for (index, _), status in zip(events, answered, strict=True):
+            statuses[index] = _worse(statuses[index], status)
+    return statuses
+
+
+def _worse(a: DeliveryStatus, b: DeliveryStatus) -> DeliveryStatus:
+    order = (DeliveryStatus.SUCCESS, DeliveryStatus.DROP, DeliveryStatus.RETRY)
+    return max(a, b, key=order.index)
+
+
+def _json(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, separators=(",", ":")).encode()

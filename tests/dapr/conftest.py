@@ -126,7 +126,8 @@ StackFactory = Callable[[], Awaitable[Stack]]
 @pytest.fixture
 async def stack(dapr_parts: DaprParts, postgres_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
     settings = Settings(database_url=postgres_url, data_dir=tmp_path, jwt_secret="dapr-test-" + "x" * 40,
-                        log_json=False, relay_poll_seconds=0.2)  # type: ignore[arg-type]  # fmt: skip
+                        log_json=False, relay_poll_seconds=0.2,
+                        relay_max_backoff_seconds=2.0)  # type: ignore[arg-type]  # fmt: skip
     built = Stack(dapr_parts, settings, tmp_path)
     yield built
     await built.stop()

@@ -19,10 +19,13 @@ from sqlalchemy import func, select
 from tests.conftest import eventually
 from tests.dapr.conftest import Service, Stack
 from todo.analytics.models import AnalyticsTask
+from todo.auth.models import User
 from todo.config import Role
 from todo.events.models import ProcessedEvent, TaskEvent
 from todo.events.relay import to_cloudevent
 from todo.platform.metrics import CONSUMED
+from todo.tasks import service as tasks
+from todo.tasks.models import Task
 
 pytestmark = [pytest.mark.postgres, pytest.mark.dapr]
 DEVSTACK = Path(__file__).resolve().parents[2] / "scripts" / "devstack"
@@ -169,6 +172,8 @@ async def test_poison_goes_to_the_dead_letter_topic_and_duplicates_change_nothin
 
 
 async def test_many_updates_to_one_task_stay_in_order(stack: Stack) -> None:
+    """50 updates one request at a time, then 50 more in one transaction (so the relay publishes them in one
+    bulk call): the broker holds all 100 in version order on one partition."""
     api = await stack.start(Role.api)
     notifications = await stack.start(Role.notifications)
     async with httpx.AsyncClient(base_url=api.url, timeout=30) as http:
@@ -176,17 +181,24 @@ async def test_many_updates_to_one_task_stay_in_order(stack: Stack) -> None:
         task = (await http.post("/api/tasks", json={"title": "v1"}, headers=auth)).json()
         for n in range(2, 52):
             await http.patch(f"/api/tasks/{task['id']}", json={"title": f"v{n}"}, headers=auth)
+    async with api.container.sessions() as session, session.begin():
+        row = await session.get(Task, uuid.UUID(task["id"]))
+        owner = None if row is None else await session.get(User, row.user_id)
+        assert owner is not None
+        for n in range(52, 102):
+            await tasks.update(session, user=owner, task_id=uuid.UUID(task["id"]), changes={"title": f"v{n}"},
+                               now=datetime.now(UTC))  # fmt: skip
     key = task["id"].encode()
     updates = await read_topic(stack.parts.kafka, "task-updated",
-                               until=lambda records: sum(r.key == key for r in records) >= 50)  # fmt: skip
+                               until=lambda records: sum(r.key == key for r in records) >= 100)  # fmt: skip
     mine = [r for r in updates if r.key == key]
-    assert [json.loads(r.value)["data"]["version"] for r in mine] == list(range(2, 52))
+    assert [json.loads(r.value)["data"]["version"] for r in mine] == list(range(2, 102))
     assert len({r.partition for r in mine}) == 1  # one task, one partition: Kafka keeps the order
-    await eventually(lambda: _equal(processed(notifications, "analytics"), 51), within=60)
+    await eventually(lambda: _equal(processed(notifications, "analytics"), 101), within=60)
     async with notifications.container.sessions() as session:
         row = await session.get(AnalyticsTask, uuid.UUID(task["id"]))
     assert row is not None
-    assert row.version == 51
+    assert row.version == 101
 
 
 def _consumed(consumer: str, topic: str) -> float:

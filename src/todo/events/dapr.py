@@ -8,8 +8,8 @@ and answered with Dapr's per-entry SUCCESS / RETRY / DROP (DROP goes to the dead
 
 from __future__ import annotations
 
-import json
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,34 +28,54 @@ DEAD_LETTER_TOPIC = "dead-letters"
 
 
 class DaprPublisher:
-    """Publishes each event through the sidecar, in order; `publish` answers how many were accepted."""
+    """Publishes through the sidecar: one bulk call per topic in the batch, each keeping the events' order
+    (with the task id as partition key, one task's events stay in order on one partition).
+    `publish` answers how many events, counted from the first, were accepted."""
 
     def __init__(self, *, http_port: int, pubsub: str, timeout_seconds: float = 10.0) -> None:
         self.pubsub = pubsub
         self._http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}", timeout=timeout_seconds)
 
     async def publish(self, events: Sequence[CloudEvent]) -> int:
-        for accepted, event in enumerate(events):
-            try:
-                response = await self._http.post(
-                    f"/v1.0/publish/{self.pubsub}/{event.topic}",
-                    params={"metadata.partitionKey": event.subject},
-                    content=_json(event.to_json()),
-                    headers={"Content-Type": CLOUDEVENTS_JSON},
-                )
-            except httpx.HTTPError as exc:
-                log.warning("sidecar unreachable", extra={"error": str(exc), "event_id": event.id})
-                return accepted
-            if response.status_code != 204:
-                log.warning(
-                    "sidecar refused an event",
-                    extra={"status": response.status_code, "body": response.text[:500], "event_id": event.id},
-                )
-                return accepted
-        return len(events)
+        by_topic: dict[str, list[int]] = defaultdict(list)
+        for index, event in enumerate(events):
+            by_topic[event.topic].append(index)
+        first_failure = len(events)
+        for topic, indexes in by_topic.items():
+            published = await self._publish_topic(topic, [events[i] for i in indexes])
+            if published < len(indexes):
+                first_failure = min(first_failure, indexes[published])
+        return first_failure
+
+    async def _publish_topic(self, topic: str, events: list[CloudEvent]) -> int:
+        """How many of `events`, from the first, the sidecar took."""
+        entries = [
+            {"entryId": str(n), "event": e.to_json(), "contentType": CLOUDEVENTS_JSON,
+             "metadata": {"partitionKey": e.subject}}
+            for n, e in enumerate(events)
+        ]  # fmt: skip
+        try:
+            response = await self._http.post(f"/v1.0-alpha1/publish/bulk/{self.pubsub}/{topic}", json=entries)
+        except httpx.HTTPError as exc:
+            log.warning("sidecar unreachable", extra={"error": str(exc), "topic": topic})
+            return 0
+        if response.status_code == 204:
+            return len(events)
+        log.warning(
+            "sidecar refused events", extra={"status": response.status_code, "body": response.text[:500]}
+        )
+        return min(_failed_entries(response), default=0)
 
     async def close(self) -> None:
         await self._http.aclose()
+
+
+def _failed_entries(response: httpx.Response) -> list[int]:
+    try:
+        failed = response.json().get("failedEntries") or []
+        return [int(entry["entryId"]) for entry in failed]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return []
 
 
 def subscription_router(
@@ -120,7 +140,3 @@ async def _handle(
 def _worse(a: DeliveryStatus, b: DeliveryStatus) -> DeliveryStatus:
     order = (DeliveryStatus.SUCCESS, DeliveryStatus.DROP, DeliveryStatus.RETRY)
     return max(a, b, key=order.index)
-
-
-def _json(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, separators=(",", ":")).encode()

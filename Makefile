@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.install.stamp
 
-.PHONY: install run test lint typecheck pytest devstack-up devstack-down bench bench-relay bench-reminders lock clean
+.PHONY: install run test lint typecheck pytest devstack-up devstack-down bench bench-relay bench-reminders bench-pipeline lock clean
 
 install: $(STAMP)
 
@@ -45,6 +45,9 @@ bench-relay: install devstack-up
 
 bench-reminders: install devstack-up
 	env $$(scripts/devstack env) $(BIN)/python bench/reminder_timeliness.py
+
+bench-pipeline: install devstack-up
+	env $$(scripts/devstack env) $(BIN)/python bench/event_pipeline.py
 
 lock:
 	$(BIN)/uv pip compile --quiet --python $(BIN)/python pyproject.toml --extra dev -o requirements.lock

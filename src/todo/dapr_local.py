@@ -1,20 +1,30 @@
-"""Running the Dapr sidecar on one machine: the same resource files as the cluster, pointed at local servers.
+"""Running the services with Dapr sidecars on one machine, with the same resource files as the cluster.
 
 `deploy/dapr/*.yaml` describe the cluster (Redpanda brokers, managed Redis with TLS). A local run copies
-them into a directory of its own with only the connection settings changed, then starts `daprd` beside
-each app. Used by the tests and the local distributed stack.
+them into a directory of its own with only the connection settings changed, then starts each service
+(uvicorn, in this process) with a `daprd` beside it. Used by the tests and the benchmarks.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import socket
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
 import yaml
+from fastapi import FastAPI
+
+from todo.apps import create_api_app, create_notifications_app
+from todo.bootstrap import Container, build_container
+from todo.config import Role, Settings, Transport
+from todo.events.consumers import Consumer
 
 DEPLOY_DAPR = Path(__file__).resolve().parents[2] / "deploy" / "dapr"
 
@@ -102,3 +112,78 @@ def sidecar_ready(sidecar: Sidecar) -> bool:
         return httpx.get(f"{sidecar.url}/v1.0/healthz", timeout=1).status_code == 204
     except httpx.HTTPError:
         return False
+
+
+APP_IDS = {Role.api: "todo-backend", Role.notifications: "todo-notifications"}
+
+
+@dataclass
+class Service:
+    """One service of the distributed deployment, serving in this process, with its own sidecar."""
+
+    container: Container
+    server: uvicorn.Server
+    serving: asyncio.Task[None]
+    sidecar: Sidecar
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def stop(self) -> None:
+        self.sidecar.process.terminate()
+        await asyncio.to_thread(self.sidecar.process.wait, 20)
+        self.server.should_exit = True
+        await self.serving
+
+
+async def start_service(
+    role: Role,
+    settings: Settings,
+    *,
+    daprd: str,
+    servers: LocalServers,
+    workdir: Path,
+    extra_consumers: Sequence[Consumer] = (),
+    ready_within: float = 60,
+) -> Service:
+    """Serve `role` on a free port with `TODO_TRANSPORT=dapr`, start its sidecar, wait until both are up.
+    `extra_consumers` join the service's own (a benchmark's probe, say)."""
+    ports = (free_port(), free_port(), free_port())
+    app_id = APP_IDS[role]
+    settings = settings.model_copy(
+        update={"transport": Transport.dapr, "dapr_http_port": ports[0], "app_id": app_id}
+    )
+    container = build_container(settings, role=role)
+    for consumer in extra_consumers:
+        container.consumers.register(consumer)
+    app: FastAPI = create_api_app(container) if role is Role.api else create_notifications_app(container)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
+    serving = asyncio.create_task(server.serve())
+    await _until(lambda: server.started, ready_within, f"{app_id} did not start")
+    resources = render_resources(workdir / "dapr", servers)
+    sidecar = start_sidecar(daprd, app_id=app_id, app_port=port, ports=ports, resources=resources,
+                            log_file=workdir / f"{app_id}.daprd.log")  # fmt: skip
+    service = Service(container, server, serving, sidecar, port)
+    try:
+        await _until(lambda: sidecar_ready(sidecar), ready_within, f"the sidecar of {app_id} did not start")
+    except TimeoutError:
+        await service.stop()
+        raise
+    return service
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _until(check: Any, within: float, message: str) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not await asyncio.to_thread(check):
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(message)
+        await asyncio.sleep(0.05)

@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import uvicorn
 from aiokafka.admin import AIOKafkaAdminClient
-from fastapi import FastAPI
 
-from tests.conftest import eventually, free_port, truncate_all
-from todo.apps import create_api_app, create_notifications_app
-from todo.bootstrap import Container, build_container
-from todo.config import Role, Settings, Transport
-from todo.dapr_local import LocalServers, Sidecar, render_resources, sidecar_ready, start_sidecar
+from tests.conftest import truncate_all
+from todo.bootstrap import build_container
+from todo.config import Role, Settings
+from todo.dapr_local import LocalServers, Service, start_service
 from todo.events.envelope import Topic
 
 NEEDS = {"TODO_TEST_KAFKA": "Kafka", "TODO_TEST_REDIS": "Redis", "TODO_TEST_DAPRD": "daprd"}
@@ -59,25 +56,6 @@ async def _delete_topics(kafka: str) -> None:
 
 
 @dataclass
-class Service:
-    container: Container
-    server: uvicorn.Server
-    serving: asyncio.Task[None]
-    sidecar: Sidecar
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def stop(self) -> None:
-        self.sidecar.process.terminate()
-        await asyncio.to_thread(self.sidecar.process.wait, 20)
-        self.server.should_exit = True
-        await self.serving
-
-
-@dataclass
 class Stack:
     """Starts services with their sidecars; stops them all at the end."""
 
@@ -87,40 +65,18 @@ class Stack:
     services: list[Service] = field(default_factory=list)
 
     async def start(self, role: Role) -> Service:
-        app_id = {Role.api: "todo-backend", Role.notifications: "todo-notifications"}[role]
-        ports = (free_port(), free_port(), free_port())
-        settings = self.settings.model_copy(
-            update={"transport": Transport.dapr, "dapr_http_port": ports[0], "app_id": app_id}
-        )
-        container = build_container(settings, role=role)
-        if not self.services:
-            await truncate_all(container)
-        app: FastAPI = create_api_app(container) if role is Role.api else create_notifications_app(container)
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-        serving = asyncio.create_task(server.serve())
-        await eventually(lambda: _true(server.started))
-        resources = render_resources(self.workdir / "dapr", LocalServers(self.parts.kafka, self.parts.redis))
-        log_file = self.workdir / f"{app_id}.daprd.log"
-        sidecar = start_sidecar(
-            self.parts.daprd,
-            app_id=app_id,
-            app_port=port,
-            ports=ports,
-            resources=resources,
-            log_file=log_file,
-        )
-        service = Service(container, server, serving, sidecar, port)
+        if not self.services:  # a clean database for each test
+            scratch = build_container(self.settings)
+            await truncate_all(scratch)
+            await scratch.engine.dispose()
+        service = await start_service(role, self.settings, daprd=self.parts.daprd, workdir=self.workdir,
+                                      servers=LocalServers(self.parts.kafka, self.parts.redis))  # fmt: skip
         self.services.append(service)
-        await eventually(lambda: asyncio.to_thread(sidecar_ready, sidecar), within=60)
         return service
 
     async def stop(self) -> None:
         for service in reversed(self.services):
             await service.stop()
-
-
-StackFactory = Callable[[], Awaitable[Stack]]
 
 
 @pytest.fixture
@@ -131,7 +87,3 @@ async def stack(dapr_parts: DaprParts, postgres_url: str, tmp_path: Path) -> Asy
     built = Stack(dapr_parts, settings, tmp_path)
     yield built
     await built.stop()
-
-
-async def _true(value: bool) -> bool:
-    return value

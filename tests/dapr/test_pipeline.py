@@ -17,10 +17,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from sqlalchemy import func, select
 
 from tests.conftest import eventually
-from tests.dapr.conftest import Service, Stack
+from tests.dapr.conftest import Stack
 from todo.analytics.models import AnalyticsTask
 from todo.auth.models import User
 from todo.config import Role
+from todo.dapr_local import Service
 from todo.events.models import ProcessedEvent, TaskEvent
 from todo.events.relay import to_cloudevent
 from todo.platform.metrics import CONSUMED

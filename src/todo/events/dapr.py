@@ -8,6 +8,7 @@ and answered with Dapr's per-entry SUCCESS / RETRY / DROP (DROP goes to the dead
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -93,7 +94,7 @@ def subscription_router(
                 "topic": topic,
                 "route": f"/events/{topic}",
                 "deadLetterTopic": DEAD_LETTER_TOPIC,
-                "bulkSubscribe": {"enabled": True, "maxMessagesCount": 100, "maxAwaitDurationMs": 20},
+                "bulkSubscribe": {"enabled": True, "maxMessagesCount": 500, "maxAwaitDurationMs": 10},
             }
             for topic in topics
         ]
@@ -129,8 +130,10 @@ async def _handle(
         except MalformedEvent as exc:
             log.error("dropping a malformed delivery", extra={"topic": topic, "why": str(exc)})
             statuses[index] = DeliveryStatus.DROP
-    for consumer in registry.for_topic(topic):
-        answered = await deliver_batch(consumer, [e for _, e in events], sessions)
+    batch = [e for _, e in events]
+    consumers = registry.for_topic(topic)
+    # The consumers are independent (each its own transaction and idempotency records): run them together.
+    for answered in await asyncio.gather(*(deliver_batch(c, batch, sessions) for c in consumers)):
         answered += [DeliveryStatus.RETRY] * (len(events) - len(answered))  # the rest of a stopped batch
         for (index, _), status in zip(events, answered, strict=True):
             statuses[index] = _worse(statuses[index], status)

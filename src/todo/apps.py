@@ -80,8 +80,7 @@ def create_notifications_app(container: Container) -> FastAPI:
     http_errors.install(app)
     app.include_router(health_router)
     if container.settings.transport is Transport.dapr:
-        pubsub = container.settings.dapr_pubsub
-        app.include_router(subscription_router(container.consumers, container.sessions, pubsub=pubsub))
+        app.include_router(subscription_router(container.consumers, container.sessions))
     return app
 
 

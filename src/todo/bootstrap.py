@@ -37,6 +37,11 @@ from todo.wakeups import DELIVERIES, OUTBOX, REMINDERS, SERIES, WAKEUPS_KEY, Lis
 log = logging.getLogger(__name__)
 
 
+# Every consumer of the notifications service (and of the all-in-one); deploy/dapr/subscriptions.yaml
+# declares their topics for the sidecar.
+EVENT_CONSUMERS = (analytics_consumer, inbox_consumer, reminder_schedule_consumer, completion_consumer)
+
+
 @dataclass
 class Container:
     settings: Settings
@@ -100,9 +105,7 @@ def build_container(
     wakeups = Wakeups()
     info: dict[str, object] = {SOURCE_KEY: settings.app_id, WAKEUPS_KEY: wakeups}
     sessions = async_sessionmaker(engine, expire_on_commit=False, sync_session_class=WakingSession, info=info)
-    consumers = ConsumerRegistry(
-        [analytics_consumer, inbox_consumer, reminder_schedule_consumer, completion_consumer]
-    )
+    consumers = ConsumerRegistry(EVENT_CONSUMERS)
     publisher = publisher or _publisher(settings, consumers, sessions)
     relay = Relay(
         engine=engine,

@@ -1,9 +1,10 @@
 """The Dapr transport: publish through the sidecar's HTTP API, receive through Dapr's subscription calls.
 
 Publishing sends our own CloudEvent (`application/cloudevents+json`, so Dapr keeps its `id`) with the
-task id as the Kafka partition key, so one task's events stay in order. Receiving: `GET /dapr/subscribe`
-lists a bulk subscription per topic this app consumes; each delivery is handed to the consumer framework
-and answered with Dapr's per-entry SUCCESS / RETRY / DROP (DROP goes to the dead-letter topic).
+task id as the Kafka partition key, so one task's events stay in order. Receiving: the sidecar loads the
+declarative subscriptions of deploy/dapr/subscriptions.yaml (bulk, with a dead-letter topic) and POSTs
+each delivery to `/events/{topic}`; it is handed to the consumer framework and answered with Dapr's
+per-entry SUCCESS / RETRY / DROP (DROP goes to the dead-letter topic).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from todo.events.transport import DeliveryStatus
 log = logging.getLogger(__name__)
 
 CLOUDEVENTS_JSON = "application/cloudevents+json"
-DEAD_LETTER_TOPIC = "dead-letters"
 
 
 class DaprPublisher:
@@ -79,25 +79,15 @@ def _failed_entries(response: httpx.Response) -> list[int]:
         return []
 
 
-def subscription_router(
-    registry: ConsumerRegistry, sessions: async_sessionmaker[AsyncSession], *, pubsub: str
-) -> APIRouter:
+def subscription_router(registry: ConsumerRegistry, sessions: async_sessionmaker[AsyncSession]) -> APIRouter:
     """The endpoints Dapr calls: the subscription list and one bulk delivery route per topic."""
     router = APIRouter(include_in_schema=False)
-    topics = sorted({topic for consumer in registry.all() for topic in consumer.topics})
 
     @router.get("/dapr/subscribe")
     async def subscriptions() -> list[dict[str, Any]]:
-        return [
-            {
-                "pubsubname": pubsub,
-                "topic": topic,
-                "route": f"/events/{topic}",
-                "deadLetterTopic": DEAD_LETTER_TOPIC,
-                "bulkSubscribe": {"enabled": True, "maxMessagesCount": 500, "maxAwaitDurationMs": 10},
-            }
-            for topic in topics
-        ]
+        """None here: the subscriptions are declared in deploy/dapr/subscriptions.yaml, one file for the
+        cluster and local runs alike (declaring them twice would subscribe twice)."""
+        return []
 
     @router.post("/events/{topic}")
     async def receive(topic: str, request: Request) -> dict[str, Any]:

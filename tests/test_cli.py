@@ -51,8 +51,8 @@ def start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     return process
 
 
-def wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+def wait_healthy(base: str, process: subprocess.Popen[bytes], within: float = 30) -> None:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         try:
             if call(base, "GET", "/healthz")[0] == 200:

@@ -17,6 +17,8 @@ from todo.platform import logging as todo_logging
 app = typer.Typer(help="todo: an event-driven task platform.", no_args_is_help=True)
 serve = typer.Typer(help="Run one service of the distributed deployment.", no_args_is_help=True)
 app.add_typer(serve, name="serve")
+dev = typer.Typer(help="For developers working in a checkout of the repository.", no_args_is_help=True)
+app.add_typer(dev, name="dev")
 console = Console(stderr=True)
 
 
@@ -110,6 +112,26 @@ def serve_notifications(
             application, host=host or settings.host, port=port or settings.notifications_port, log_config=None
         )
     )
+
+
+@dev.command("stack")
+def dev_stack(
+    api_port: Annotated[int, typer.Option(help="The API's port")] = 8000,
+    notifications_port: Annotated[int, typer.Option(help="The notifications service's port")] = 8001,
+) -> None:
+    """The distributed topology on this machine: PostgreSQL, Redis and Kafka (scripts/devstack), then the
+    API and the notifications service, each with its own daprd sidecar, talking through Kafka."""
+    from todo import devstack_runner
+
+    settings = _settings(Role.all_in_one)  # a generated secret in the data dir, as for `todo up`
+    todo_logging.configure(settings.log_level, as_json=settings.log_json)
+    try:
+        devstack_runner.run(
+            settings, api_port=api_port, notifications_port=notifications_port, console=console
+        )
+    except devstack_runner.NotACheckout as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
 
 
 def _run(config: uvicorn.Config) -> None:

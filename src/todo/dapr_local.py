@@ -146,27 +146,36 @@ async def start_service(
     servers: LocalServers,
     workdir: Path,
     extra_consumers: Sequence[Consumer] = (),
+    ports: tuple[int, int, int, int] | None = None,
     ready_within: float = 60,
 ) -> Service:
-    """Serve `role` on a free port with `TODO_TRANSPORT=dapr`, start its sidecar, wait until both are up.
-    `extra_consumers` join the service's own (a benchmark's probe, say)."""
-    ports = (free_port(), free_port(), free_port())
+    """Serve `role` with `TODO_TRANSPORT=dapr`, start its sidecar, wait until both are up. `ports` are the
+    app's and the sidecar's HTTP, gRPC and metrics ports (free ones by default); `extra_consumers` join
+    the service's own (a benchmark's probe, say)."""
+    app_port, http_port, grpc_port, metrics_port = ports or (
+        free_port(),
+        free_port(),
+        free_port(),
+        free_port(),
+    )
     app_id = APP_IDS[role]
     settings = settings.model_copy(
-        update={"transport": Transport.dapr, "dapr_http_port": ports[0], "app_id": app_id}
+        update={"transport": Transport.dapr, "dapr_http_port": http_port, "app_id": app_id}
     )
     container = build_container(settings, role=role)
     for consumer in extra_consumers:
         container.consumers.register(consumer)
     app: FastAPI = create_api_app(container) if role is Role.api else create_notifications_app(container)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=app_port, log_config=None))
     serving = asyncio.create_task(server.serve())
     await _until(lambda: server.started, ready_within, f"{app_id} did not start")
     resources = render_resources(workdir / "dapr", servers)
-    sidecar = start_sidecar(daprd, app_id=app_id, app_port=port, ports=ports, resources=resources,
-                            log_file=workdir / f"{app_id}.daprd.log")  # fmt: skip
-    service = Service(container, server, serving, sidecar, port)
+    sidecar_ports = (http_port, grpc_port, metrics_port)
+    log_file = workdir / f"{app_id}.daprd.log"
+    sidecar = start_sidecar(
+        daprd, app_id=app_id, app_port=app_port, ports=sidecar_ports, resources=resources, log_file=log_file
+    )
+    service = Service(container, server, serving, sidecar, app_port)
     try:
         await _until(lambda: sidecar_ready(sidecar), ready_within, f"the sidecar of {app_id} did not start")
     except TimeoutError:

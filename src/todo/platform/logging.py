@@ -46,3 +46,4 @@ def configure(level: str, *, as_json: bool | None) -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)  # our middleware logs each request
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # every sidecar call would be a line

@@ -1,0 +1,85 @@
+"""`todo dev stack`: the local distributed topology, for a developer to see and poke at.
+
+scripts/devstack brings up PostgreSQL, Redis and Kafka and builds daprd; then the API and the notifications
+service start in this process, each with its own sidecar on fixed ports, until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import subprocess
+from collections.abc import Coroutine
+from pathlib import Path
+
+from rich.console import Console
+from rich.panel import Panel
+
+from todo.config import Role, Settings
+from todo.dapr_local import LocalServers, Service, start_service
+from todo.migrate import upgrade
+
+DEVSTACK = Path(__file__).resolve().parents[2] / "scripts" / "devstack"
+
+
+class NotACheckout(RuntimeError):
+    """`todo dev stack` needs the repository's scripts."""
+
+
+def run(settings: Settings, *, api_port: int, notifications_port: int, console: Console) -> None:
+    if not DEVSTACK.exists():
+        raise NotACheckout(f"{DEVSTACK} not found: run `todo dev stack` from a checkout of the repository")
+    subprocess.run([str(DEVSTACK), "up", "postgres", "redis", "kafka", "daprd"], check=True)
+    env = dict(
+        line.split("=", 1)
+        for line in subprocess.run(
+            [str(DEVSTACK), "env"], check=True, capture_output=True, text=True
+        ).stdout.split()
+    )
+    settings = settings.model_copy(update={"database_url": env["TODO_DEVSTACK_POSTGRES_URL"]})
+    upgrade(settings.resolved_database_url)
+    servers = LocalServers(kafka=env["TODO_TEST_KAFKA"], redis=env["TODO_TEST_REDIS"])
+    asyncio.run(_serve(settings, servers, env["TODO_TEST_DAPRD"], api_port, notifications_port, console))
+
+
+async def _serve(
+    settings: Settings,
+    servers: LocalServers,
+    daprd: str,
+    api_port: int,
+    notifications_port: int,
+    console: Console,
+) -> None:
+    workdir = settings.data_dir / "dev-stack"
+    workdir.mkdir(parents=True, exist_ok=True)
+
+    def start(role: Role, ports: tuple[int, int, int, int]) -> Coroutine[None, None, Service]:
+        return start_service(role, settings, daprd=daprd, servers=servers, workdir=workdir, ports=ports)
+
+    api = await start(Role.api, (api_port, 3500, 50001, 9090))
+    notifications = await start(Role.notifications, (notifications_port, 3501, 50002, 9091))
+    console.print(
+        Panel.fit(
+            f"API                 {api.url}/docs   (sidecar todo-backend: http 3500, metrics 9090)\n"
+            f"Notifications       {notifications.url}/healthz   (sidecar todo-notifications: http 3501, "
+            f"metrics 9091)\n"
+            f"Kafka {servers.kafka}   Redis {servers.redis}   PostgreSQL {settings.resolved_database_url}\n"
+            f"Sidecar logs        {workdir}\n\nStop with Ctrl-C.",
+            title="todo dev stack: two services, two daprd, one Kafka",
+        )
+    )
+    await _until_interrupted(api, notifications)
+
+
+async def _until_interrupted(*services: Service) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    waiter = asyncio.create_task(stop.wait())
+    # Ctrl-C, or one server ending, ends the whole stack.
+    await asyncio.wait([waiter, *(s.serving for s in services)], return_when=asyncio.FIRST_COMPLETED)
+    for service in reversed(services):
+        with contextlib.suppress(Exception):
+            await service.stop()

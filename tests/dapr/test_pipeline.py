@@ -1,5 +1,8 @@
 """Events through real sidecars and a real broker: the API's outbox -> daprd -> Kafka -> daprd -> the
-notifications service's consumers, and their effects back through the API."""
+notifications service's consumers, and their effects back through the API.
+
+The waits are generous (up to 3 minutes): they bound a hang, they are not latency claims, and a sidecar that
+joins the consumer group right after another left can wait for the group to rebalance first."""
 
 from __future__ import annotations
 
@@ -54,7 +57,7 @@ async def test_a_task_travels_through_kafka_and_comes_back_as_effects(stack: Sta
         async def notified() -> bool:  # its clock fired, the due event went round the broker to the inbox
             return (await http.get("/api/notifications", headers=auth)).json()["total"] == 1
 
-        await eventually(reminder_planned, within=60)  # bounds against hanging, not latency claims
+        await eventually(reminder_planned, within=180)  # bounds against hanging, not latency claims
         await eventually(counted, within=30)
         await eventually(notified, within=30)
         [note] = (await http.get("/api/notifications", headers=auth)).json()["items"]
@@ -92,7 +95,7 @@ async def test_a_consumer_that_was_down_processes_every_missed_event_once(stack:
     async with httpx.AsyncClient(base_url=api.url, timeout=30) as http:
         auth = await register(http, "down@example.com")
         await http.post("/api/tasks", json={"title": "before"}, headers=auth)
-        await eventually(lambda: _equal(processed(notifications, "analytics"), 1), within=60)
+        await eventually(lambda: _equal(processed(notifications, "analytics"), 1), within=180)
         await notifications.stop()  # the service and its sidecar are gone
         ids = []
         for n in range(200):  # 1,000 changes: 200 creations and 800 edits
@@ -142,7 +145,7 @@ async def test_poison_goes_to_the_dead_letter_topic_and_duplicates_change_nothin
     async with httpx.AsyncClient(base_url=api.url, timeout=30) as http:
         auth = await register(http, "poison@example.com")
         task = (await http.post("/api/tasks", json={"title": "target"}, headers=auth)).json()
-        await eventually(lambda: _equal(processed(notifications, "analytics"), 1), within=60)
+        await eventually(lambda: _equal(processed(notifications, "analytics"), 1), within=180)
 
         producer = AIOKafkaProducer(bootstrap_servers=kafka)
         await producer.start()
@@ -164,11 +167,11 @@ async def test_poison_goes_to_the_dead_letter_topic_and_duplicates_change_nothin
             await producer.stop()
         # the partition is not blocked: a real change behind the poison is handled
         await http.patch(f"/api/tasks/{task['id']}", json={"title": "after the poison"}, headers=auth)
-        await eventually(lambda: _equal(processed(notifications, "analytics"), 2), within=60)
+        await eventually(lambda: _equal(processed(notifications, "analytics"), 2), within=180)
 
     dead = await read_topic(kafka, "dead-letters", until=lambda records: bool(records))
     assert [json.loads(r.value)["id"] for r in dead] == ["poison-1"]
-    await eventually(lambda: _true(_consumed("analytics", "task-created") == before + 1), within=60)
+    await eventually(lambda: _true(_consumed("analytics", "task-created") == before + 1), within=180)
     assert await processed(notifications, "analytics") == 2  # the duplicate was seen and ignored
 
 
@@ -195,7 +198,7 @@ async def test_many_updates_to_one_task_stay_in_order(stack: Stack) -> None:
     mine = [r for r in updates if r.key == key]
     assert [json.loads(r.value)["data"]["version"] for r in mine] == list(range(2, 102))
     assert len({r.partition for r in mine}) == 1  # one task, one partition: Kafka keeps the order
-    await eventually(lambda: _equal(processed(notifications, "analytics"), 101), within=60)
+    await eventually(lambda: _equal(processed(notifications, "analytics"), 101), within=180)
     async with notifications.container.sessions() as session:
         row = await session.get(AnalyticsTask, uuid.UUID(task["id"]))
     assert row is not None
@@ -220,7 +223,7 @@ async def test_writes_go_on_while_the_broker_is_down_and_nothing_is_lost(stack: 
     async with httpx.AsyncClient(base_url=api.url, timeout=30) as http:
         auth = await register(http, "outage@example.com")
         await http.post("/api/tasks", json={"title": "before the outage"}, headers=auth)
-        await eventually(lambda: _equal(processed(notifications, "analytics"), 1), within=60)
+        await eventually(lambda: _equal(processed(notifications, "analytics"), 1), within=180)
         await asyncio.to_thread(devstack, "stop", "kafka")
         try:
             written, outage_ends = 0, asyncio.get_running_loop().time() + 30

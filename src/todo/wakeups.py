@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from sqlalchemy import bindparam, event, text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.types import String
 
@@ -91,8 +91,9 @@ def _forget(session: Session) -> None:
 class Listener:
     """Holds one PostgreSQL connection that LISTENs to every channel and hands NOTIFYs to `Wakeups`.
 
-    If the connection drops, it reconnects; meanwhile the sleepers still wake on their safety timeouts.
-    On SQLite there is one process, so there is nothing to hear.
+    If the connection drops, it reconnects and then wakes every channel once, for the NOTIFYs it may have
+    missed; meanwhile the sleepers still wake on their safety timeouts. On SQLite there is one process,
+    so there is nothing to hear.
     """
 
     def __init__(self, engine: AsyncEngine, wakeups: Wakeups, *, retry_seconds: float = 2.0) -> None:
@@ -106,19 +107,31 @@ class Listener:
             return
         while not self._stop.is_set():
             try:
-                async with self.engine.connect() as conn:
-                    await self._listen(conn)
-                    await self._stop.wait()
-                    await conn.invalidate()  # the listeners die with the connection, not in the pool
+                await self._listen_until_stopped_or_lost()
             except Exception as exc:
-                log.warning("listener lost its connection; reconnecting", extra={"error": str(exc)})
+                log.warning("listener could not connect; retrying", extra={"error": str(exc)})
+            if not self._stop.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), timeout=self.retry_seconds)
 
-    async def _listen(self, conn: AsyncConnection) -> None:
-        raw = (await conn.get_raw_connection()).driver_connection
-        for channel in CHANNELS:
-            await raw.add_listener(channel, self._on_notify)  # type: ignore[union-attr]
+    async def _listen_until_stopped_or_lost(self) -> None:
+        lost = asyncio.Event()
+        async with self.engine.connect() as conn:
+            raw = (await conn.get_raw_connection()).driver_connection
+            raw.add_termination_listener(lambda _: lost.set())  # type: ignore[union-attr]
+            for channel in CHANNELS:
+                await raw.add_listener(channel, self._on_notify)  # type: ignore[union-attr]
+            for channel in CHANNELS:
+                self.wakeups.fire(channel)  # anything committed while we were not listening
+            waiters = [asyncio.create_task(self._stop.wait()), asyncio.create_task(lost.wait())]
+            try:
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+            if lost.is_set():
+                log.warning("listener lost its connection; reconnecting")
+            await conn.invalidate()  # the listeners die with the connection, not in the pool
 
     def _on_notify(self, _conn: object, _pid: int, channel: str, payload: str) -> None:
         self.wakeups.fire(channel, payload)

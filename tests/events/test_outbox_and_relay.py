@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 
 import httpx
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from tests.conftest import ContainerFactory, eventually
 from todo.apps import create_api_app
@@ -197,3 +197,34 @@ async def test_the_leader_hears_commits_made_by_another_process(
 
 async def _leads(container: Container) -> bool:
     return await container.relay.leadership.acquire()
+
+
+async def test_the_listener_reconnects_after_losing_its_connection(
+    make_container: ContainerFactory, database_url: str
+) -> None:
+    """The server drops the LISTEN connection; commits made elsewhere are still heard, not left to a poll."""
+    if database_url.startswith("sqlite"):
+        return  # no LISTEN on SQLite
+    leader, transport = await flaky_container(make_container, relay_poll_seconds=60.0)
+    await eventually(lambda: _leads(leader))
+    await eventually(lambda: _listeners_other_than(leader, set()))
+    dropped = await _listener_pids(leader)
+    async with leader.engine.connect() as conn:
+        await conn.execute(text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid"),
+                           {"pids": sorted(dropped)})  # fmt: skip
+    await eventually(lambda: _listeners_other_than(leader, dropped))  # listening again, on a new connection
+    replica = await make_container(start=False, relay_poll_seconds=60.0)
+    async with api(replica) as http:
+        auth = await login(http)
+        await http.post("/api/tasks", json={"title": "after the drop"}, headers=auth)
+    await eventually(lambda: _has(transport, 1), within=20)  # a poll would take 60 s
+
+
+async def _listener_pids(container: Container) -> set[int]:
+    async with container.engine.connect() as conn:
+        rows = await conn.scalars(text("SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"))
+        return set(rows)
+
+
+async def _listeners_other_than(container: Container, pids: set[int]) -> bool:
+    return bool(await _listener_pids(container) - pids)

@@ -1,4 +1,5 @@
-"""The loop shared by the clocks: do what is due, then sleep until the next due time or a wake-up.
+"""The loop shared by the background workers (the relay and the clocks): do what is due, then sleep until
+the next due time or a wake-up; back off after a failure.
 
 There is no fixed poll on the hot path: a clock sleeps exactly until its next due time, and a commit
 that changes the schedule wakes it (`wake`). `max_sleep_seconds` is only a safety net for a lost
@@ -20,7 +21,8 @@ from todo.platform.metrics import CLOCK_LOOP_SECONDS
 log = logging.getLogger(__name__)
 
 Tick = Callable[[], Awaitable[bool]]  # does the due work; True when more is due at once (a full batch)
-NextDue = Callable[[], Awaitable[datetime | None]]
+NextDue = Callable[[], Awaitable[datetime | None]]  # None: nothing scheduled, sleep `max_sleep_seconds`
+OnError = Callable[[Exception], Awaitable[None]]
 
 
 class TimedLoop:
@@ -34,6 +36,7 @@ class TimedLoop:
         max_sleep_seconds: float = 30.0,
         max_backoff_seconds: float = 30.0,
         min_interval_seconds: float = 0.05,
+        on_error: OnError | None = None,
     ) -> None:
         self.name = name
         self.tick = tick
@@ -42,6 +45,7 @@ class TimedLoop:
         self.max_sleep_seconds = max_sleep_seconds
         self.max_backoff_seconds = max_backoff_seconds
         self.min_interval_seconds = min_interval_seconds
+        self.on_error = on_error
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
 
@@ -60,14 +64,21 @@ class TimedLoop:
             try:
                 more = await self.tick()
                 next_at = None if more else await self.next_due()
-                backoff = 0.0
-            except Exception:
-                backoff = min(max(backoff * 2, 0.25), self.max_backoff_seconds)
-                log.exception("clock step failed; backing off", extra={"clock": self.name})
-                await self._sleep(backoff)
-                continue
-            finally:
+            except Exception as exc:
                 CLOCK_LOOP_SECONDS.labels(clock=self.name).observe(time.perf_counter() - started)
+                backoff = min(max(backoff * 2, 0.25), self.max_backoff_seconds)
+                log.warning(
+                    "%s step failed; backing off",
+                    self.name,
+                    exc_info=True,
+                    extra={"loop": self.name, "error": str(exc), "backoff": backoff},
+                )
+                if self.on_error is not None:
+                    await self.on_error(exc)
+                await self._sleep(backoff, wakeable=False)  # a failing step is not retried on every commit
+                continue
+            CLOCK_LOOP_SECONDS.labels(clock=self.name).observe(time.perf_counter() - started)
+            backoff = 0.0
             if not more:
                 await self._sleep(self._delay_until(next_at))
 
@@ -79,6 +90,7 @@ class TimedLoop:
         delay = (moment - self.clock.now()).total_seconds()
         return min(max(delay, self.min_interval_seconds), self.max_sleep_seconds)
 
-    async def _sleep(self, seconds: float) -> None:
+    async def _sleep(self, seconds: float, *, wakeable: bool = True) -> None:
+        """Until woken (a commit), stopped, or `seconds` pass; backoff sleeps only end early on stop."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+            await asyncio.wait_for((self._wake if wakeable else self._stop).wait(), timeout=seconds)

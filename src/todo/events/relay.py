@@ -8,9 +8,7 @@ the relay through `todo.wakeups` (a callback here, NOTIFY from other processes).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -22,8 +20,7 @@ from todo.events.envelope import CloudEvent
 from todo.events.models import TaskEvent
 from todo.events.transport import Publisher
 from todo.platform.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, PUBLISH_FAILURES
-
-log = logging.getLogger(__name__)
+from todo.scheduling import TimedLoop
 
 ADVISORY_LOCK_KEY = 0x70D0_0E1A  # "todo relay"
 
@@ -101,44 +98,36 @@ class Relay:
         self.publisher = publisher
         self.clock = clock
         self.batch_size = batch_size
-        self.poll_seconds = poll_seconds
-        self.max_backoff_seconds = max_backoff_seconds
         self.leadership = Leadership(engine)
-        self._wake = asyncio.Event()
-        self._stop = asyncio.Event()
+        self._loop = TimedLoop(
+            "relay",
+            tick=self._step,
+            next_due=_nothing_scheduled,
+            clock=clock,
+            max_sleep_seconds=poll_seconds,  # the safety net; commits wake the relay at once
+            max_backoff_seconds=max_backoff_seconds,
+            on_error=self._failed,
+        )
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     async def run(self) -> None:
         try:
-            await self._loop()
+            await self._loop.run()
         finally:
             await self.leadership.release()
 
-    async def _loop(self) -> None:
-        backoff = 0.0
-        while not self._stop.is_set():
-            self._wake.clear()  # before reading: a commit landing during drain wakes the next round
-            try:
-                published = await self.drain()
-                backoff = 0.0
-                if published:
-                    continue
-                await self._sleep(self.poll_seconds)
-            except Exception as exc:
-                PUBLISH_FAILURES.inc()
-                await self.leadership.release()
-                backoff = min(max(backoff * 2, 0.25), self.max_backoff_seconds)
-                log.warning(
-                    "relay could not publish; backing off", extra={"error": str(exc), "backoff": backoff}
-                )
-                await self._sleep(backoff, wakeable=False)
-
     async def stop(self) -> None:
         """Ask the loop to end after its current batch; leadership is released when it does."""
-        self._stop.set()
-        self._wake.set()
+        self._loop.stop()
+
+    async def _step(self) -> bool:
+        return await self.drain() > 0  # a batch went out: look for more at once
+
+    async def _failed(self, _exc: Exception) -> None:
+        PUBLISH_FAILURES.inc()
+        await self.leadership.release()  # another replica may have better luck meanwhile
 
     async def drain(self) -> int:
         """Publish one batch; return how many were published. Raises PublishFailed on a partial batch."""
@@ -187,10 +176,9 @@ class Relay:
                     .values(publish_attempts=TaskEvent.publish_attempts + 1, last_error=error[:2000])
                 )
 
-    async def _sleep(self, seconds: float, *, wakeable: bool = True) -> None:
-        """Sleep until woken (a commit), stopped, or `seconds` pass; backoff sleeps ignore commits."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for((self._wake if wakeable else self._stop).wait(), timeout=seconds)
+
+async def _nothing_scheduled() -> None:
+    return None
 
 
 async def refresh_backlog_gauges(sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:

@@ -20,7 +20,7 @@ CONSUMED = Counter(
 )
 CLOCK_LOOP_SECONDS = Histogram(
     "todo_clock_loop_duration_seconds",
-    "Time one step of a clock (reminders, recurrence, deliveries) took",
+    "Time one step of a background loop took (relay, recurrence, reminders, deliveries)",
     ["clock"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )

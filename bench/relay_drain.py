@@ -1,5 +1,5 @@
 """Outbox pipeline throughput: queue N task events with the relay stopped, then time the relay (with the
-analytics consumer behind the in-process transport) draining them. Prints the figures and records them.
+consumers of task-created behind the in-process transport) draining them. Prints the figures and records them.
 
     make bench-relay                 # 5,000 events on SQLite and on the devstack PostgreSQL
 """
@@ -69,8 +69,9 @@ def main(
             "",
             f"Command: `make bench-relay` (= `bench/relay_drain.py --events {events}`). {events} "
             "task-created events are queued in the outbox with the relay stopped; then the relay publishes "
-            "them in batches of 500 through the in-process transport to the analytics consumer (idempotency "
-            "record and projection row per event, one transaction per batch) and marks them published.",
+            "them in batches of 500 through the in-process transport to the consumers of task-created "
+            "(analytics and the reminder schedule: idempotency record and row per event, one transaction "
+            "per consumer and batch) and marks them published.",
             "",
             "| database | events | seconds | events/s, outbox to consumed |",
             "|---|---|---|---|",

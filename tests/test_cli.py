@@ -123,6 +123,23 @@ def test_todo_up_serves_the_spec_flow_and_stops_cleanly(tmp_path: Path) -> None:
         stop(process)
 
 
+def test_ctrl_c_ends_open_live_streams_instead_of_waiting_for_them(tmp_path: Path) -> None:
+    """A browser tab with the live inbox open must not hold `todo up` at Ctrl-C until uvicorn gives up."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = start(tmp_path, port)
+    token = call(base, "POST", "/api/auth/register", {"email": "s@example.com", "password": "password123"})[
+        1
+    ]["access_token"]
+    request = urllib.request.Request(
+        base + "/api/notifications/stream", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as stream:
+        assert stream.readline().startswith(b"event: unread")
+        output = stop(process)  # asserts a clean shutdown, without a cancelled-request traceback
+    assert "Application shutdown complete" in output
+
+
 class _Hook(http.server.BaseHTTPRequestHandler):
     received: ClassVar[list[dict[str, Any]]] = []
 

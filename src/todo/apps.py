@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
+from types import FrameType
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -37,6 +42,7 @@ def create_api_app(container: Container, *, manage_lifecycle: bool = True) -> Fa
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if manage_lifecycle:
             await container.start()
+            _end_streams_on_exit_signal(container)
         try:
             yield
         finally:
@@ -60,6 +66,23 @@ def create_api_app(container: Container, *, manage_lifecycle: bool = True) -> Fa
     for router in routers:
         app.include_router(router)
     return app
+
+
+def _end_streams_on_exit_signal(container: Container) -> None:
+    """uvicorn waits for open responses before it shuts down, and a live stream never finishes by itself:
+    on SIGINT / SIGTERM, close the streams first, then let uvicorn's own handler proceed."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers belong to the main thread; elsewhere nobody sends us signals
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(sig)
+        if callable(previous):
+            signal.signal(sig, partial(_close_then, container.live_feed.close, previous))
+
+
+def _close_then(close: Callable[[], None], previous: Callable[[int, FrameType | None], Any], sig: int,
+                frame: FrameType | None) -> None:  # fmt: skip
+    close()
+    previous(sig, frame)
 
 
 def create_notifications_app(container: Container) -> FastAPI:

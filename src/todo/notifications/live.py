@@ -18,7 +18,15 @@ from todo.wakeups import INBOX, Wakeups
 class LiveFeed:
     def __init__(self, wakeups: Wakeups) -> None:
         self._listeners: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self.closed = False
         wakeups.subscribe(INBOX, self._changed)
+
+    def close(self) -> None:
+        """The server is shutting down: wake every stream so that it ends now, not at the grace timeout."""
+        self.closed = True
+        for events in self._listeners.values():
+            for changed in events:
+                changed.set()
 
     def _changed(self, user_id: str) -> None:
         for changed in self._listeners.get(user_id, ()):

@@ -65,11 +65,14 @@ async def stream(
     async with container.live_feed.listen(user.id) as changed:
         cursor = await _newest(container, user.id)
         yield ServerSentEvent(event="unread", data=await _unread(container, user.id), retry=3000)
-        while not await request.is_disconnected():
+        feed = container.live_feed
+        while not feed.closed and not await request.is_disconnected():
             try:
                 await asyncio.wait_for(changed.wait(), timeout=STREAM_CHECK_SECONDS)
             except TimeoutError:
                 continue
+            if feed.closed:
+                break  # the browser reconnects to a running server by itself
             changed.clear()
             async with container.sessions() as fresh:
                 rows = await service.created_since(fresh, user_id=user.id, since=cursor)

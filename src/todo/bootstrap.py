@@ -32,6 +32,8 @@ from todo.notifications.reminders import reminder_schedule_consumer
 from todo.recurrence.clock import OccurrenceClock
 from todo.recurrence.consumer import completion_consumer
 from todo.scheduling import TimedLoop
+from todo.state.dapr import DaprStateStore
+from todo.state.store import MemoryStateStore, StateStore
 from todo.wakeups import DELIVERIES, OUTBOX, REMINDERS, SERIES, WAKEUPS_KEY, Listener, Wakeups, WakingSession
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ class Container:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
+    state: StateStore
     login_guard: LoginGuard
     consumers: ConsumerRegistry
     publisher: Publisher
@@ -89,6 +92,7 @@ class Container:
         self._tasks.clear()
         await self.relay.leadership.release()  # in case the relay loop never ran
         await self.publisher.close()
+        await self.state.close()
         await self.engine.dispose()
 
 
@@ -117,7 +121,9 @@ def build_container(
         max_backoff_seconds=settings.relay_max_backoff_seconds,
     )
     wakeups.subscribe(OUTBOX, lambda _: relay.wake())
+    state = _state_store(settings)
     guard = LoginGuard(
+        state,
         per_account=settings.login_max_failures_per_account,
         per_client=settings.login_max_attempts_per_client,
         window_seconds=settings.login_window_seconds,
@@ -139,6 +145,7 @@ def build_container(
         engine=engine,
         sessions=sessions,
         clock=clock,
+        state=state,
         login_guard=guard,
         consumers=consumers,
         publisher=publisher,
@@ -179,3 +186,9 @@ def _publisher(
     if settings.transport is Transport.dapr:
         return DaprPublisher(http_port=settings.dapr_http_port, pubsub=settings.dapr_pubsub)
     return LocalTransport(consumers, sessions)
+
+
+def _state_store(settings: Settings) -> StateStore:
+    if settings.transport is Transport.dapr:
+        return DaprStateStore(http_port=settings.dapr_http_port, store=settings.dapr_statestore)
+    return MemoryStateStore()

@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     notifications_port: int = Field(default=8001, ge=1, le=65535)
     dapr_http_port: int = Field(default=3500, ge=1, le=65535, description="The sidecar's HTTP port")
     dapr_pubsub: str = Field(default="pubsub", description="The Dapr pub/sub component's name")
+    dapr_statestore: str = Field(default="statestore", description="The Dapr state store component's name")
     db_pool_size: int = Field(default=20, ge=0, description="0: no pool in the app (behind PgBouncer)")
     db_max_overflow: int = Field(default=10, ge=0)
     db_pool_pre_ping: bool = Field(default=True, description="Test each connection before use")

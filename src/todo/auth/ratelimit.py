@@ -1,56 +1,102 @@
 """A sliding-window limiter for login attempts, per account and per client address.
 
-In-process: each API replica limits on its own, so N replicas allow up to N times the limit.
+The hits live in the state store, so every API replica counts against the same budget when the store is
+shared (Dapr's statestore); the all-in-one keeps them in memory. Each key holds the times of its most
+recent hits (at most `limit` of them) and expires a window after its last write. Writes use the entry's
+ETag; a replica that lost a race reads again. When the store cannot be reached, logins go on unlimited
+(with a warning): being able to sign in matters more than the limit.
 """
 
 from __future__ import annotations
 
+import logging
 import math
-from collections import defaultdict, deque
 
 from todo.errors import RateLimited
+from todo.state.store import Entry, EtagMismatch, StateStore, StateUnavailable
+
+log = logging.getLogger(__name__)
+
+WRITE_ATTEMPTS = 10  # each round of a race has a winner, so this covers 10 concurrent writers
 
 
 class SlidingWindowLimiter:
-    def __init__(self, *, limit: int, window_seconds: float) -> None:
+    def __init__(self, store: StateStore, *, name: str, limit: int, window_seconds: float) -> None:
+        self.store = store
+        self.name = name
         self.limit = limit
         self.window = window_seconds
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
 
-    def check(self, key: str, now: float) -> None:
+    async def check(self, key: str, now: float) -> None:
         """Raise RateLimited when `key` already used its budget in the window."""
-        hits = self._prune(key, now)
+        try:
+            entry = await self.store.get(self._key(key))
+        except StateUnavailable as exc:
+            log.warning("login limiter store unavailable", extra={"error": str(exc)})
+            return
+        self._refuse_if_spent(self._recent(entry, now), now)
+
+    async def hit(self, key: str, now: float, *, check: bool = False) -> None:
+        """Count one hit; with `check`, refuse it (RateLimited) when the budget is spent."""
+        try:
+            await self._hit(key, now, check=check)
+        except StateUnavailable as exc:
+            log.warning("login limiter store unavailable", extra={"error": str(exc)})
+
+    async def reset(self, key: str) -> None:
+        try:
+            await self.store.delete(self._key(key))
+        except StateUnavailable as exc:
+            log.warning("login limiter store unavailable", extra={"error": str(exc)})
+
+    async def _hit(self, key: str, now: float, *, check: bool) -> None:
+        for _ in range(WRITE_ATTEMPTS):
+            entry = await self.store.get(self._key(key))
+            hits = self._recent(entry, now)
+            if check:
+                self._refuse_if_spent(hits, now)
+            kept = [*hits, now][-self.limit :]
+            etag = entry.etag if entry else None
+            try:
+                await self.store.save(self._key(key), kept, etag=etag, ttl_seconds=math.ceil(self.window))
+                return
+            except EtagMismatch:
+                continue  # another replica counted a hit meanwhile: read again
+        log.warning("login limiter lost every write race", extra={"limiter": self.name})
+
+    def _refuse_if_spent(self, hits: list[float], now: float) -> None:
         if len(hits) >= self.limit:
-            retry_after = math.ceil(hits[0] + self.window - now)
+            retry_after = math.ceil(hits[-self.limit] + self.window - now)
             raise RateLimited("too many login attempts; try again later", retry_after=max(retry_after, 1))
 
-    def hit(self, key: str, now: float) -> None:
-        self._prune(key, now).append(now)
+    def _recent(self, entry: Entry | None, now: float) -> list[float]:
+        if entry is None or not isinstance(entry.value, list):
+            return []
+        return [float(t) for t in entry.value if float(t) > now - self.window]
 
-    def reset(self, key: str) -> None:
-        self._hits.pop(key, None)
-
-    def _prune(self, key: str, now: float) -> deque[float]:
-        hits = self._hits[key]
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        return hits
+    def _key(self, key: str) -> str:
+        return f"login-{self.name}:{key}"
 
 
 class LoginGuard:
     """Failures count per account; every attempt counts per client address."""
 
-    def __init__(self, *, per_account: int, per_client: int, window_seconds: float) -> None:
-        self.accounts = SlidingWindowLimiter(limit=per_account, window_seconds=window_seconds)
-        self.clients = SlidingWindowLimiter(limit=per_client, window_seconds=window_seconds)
+    def __init__(
+        self, store: StateStore, *, per_account: int, per_client: int, window_seconds: float
+    ) -> None:
+        self.accounts = SlidingWindowLimiter(
+            store, name="account", limit=per_account, window_seconds=window_seconds
+        )
+        self.clients = SlidingWindowLimiter(
+            store, name="client", limit=per_client, window_seconds=window_seconds
+        )
 
-    def before_attempt(self, *, email: str, client: str, now: float) -> None:
-        self.clients.check(client, now)
-        self.accounts.check(email, now)
-        self.clients.hit(client, now)
+    async def before_attempt(self, *, email: str, client: str, now: float) -> None:
+        await self.clients.hit(client, now, check=True)
+        await self.accounts.check(email, now)
 
-    def after_attempt(self, *, email: str, succeeded: bool, now: float) -> None:
+    async def after_attempt(self, *, email: str, succeeded: bool, now: float) -> None:
         if succeeded:
-            self.accounts.reset(email)
+            await self.accounts.reset(email)
         else:
-            self.accounts.hit(email, now)
+            await self.accounts.hit(email, now)

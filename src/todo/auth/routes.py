@@ -67,9 +67,9 @@ async def login(request: Request, session: SessionDep, container: ContainerDep) 
     credentials = await _read_credentials(request)
     guard, now = container.login_guard, container.clock.now().timestamp()
     client = request.client.host if request.client else "unknown"
-    guard.before_attempt(email=credentials.email.lower(), client=client, now=now)
+    await guard.before_attempt(email=credentials.email.lower(), client=client, now=now)
     user = await service.authenticate(session, email=credentials.email, password=credentials.password)
-    guard.after_attempt(email=credentials.email.lower(), succeeded=user is not None, now=now)
+    await guard.after_attempt(email=credentials.email.lower(), succeeded=user is not None, now=now)
     if user is None:
         raise Unauthorized("wrong email or password")
     return _token(container, user.id)

@@ -11,6 +11,7 @@ import asyncio
 import os
 import socket
 import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,18 +119,22 @@ APP_IDS = {Role.api: "todo-backend", Role.notifications: "todo-notifications"}
 
 
 @dataclass
-class Service:
+class _BesideSidecar:
+    sidecar: Sidecar
+    port: int  # the app's
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@dataclass
+class Service(_BesideSidecar):
     """One service of the distributed deployment, serving in this process, with its own sidecar."""
 
     container: Container
     server: uvicorn.Server
     serving: asyncio.Task[None]
-    sidecar: Sidecar
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     async def stop(self) -> None:
         self.sidecar.process.terminate()
@@ -175,13 +180,77 @@ async def start_service(
     sidecar = start_sidecar(
         daprd, app_id=app_id, app_port=app_port, ports=sidecar_ports, resources=resources, log_file=log_file
     )
-    service = Service(container, server, serving, sidecar, app_port)
+    service = Service(sidecar, app_port, container, server, serving)
     try:
         await _until(lambda: sidecar_ready(sidecar), ready_within, f"the sidecar of {app_id} did not start")
     except TimeoutError:
         await service.stop()
         raise
     return service
+
+
+@dataclass
+class ServiceProcess(_BesideSidecar):
+    """One service as its own process (`todo serve <role>`), as in a deployment, with its own sidecar."""
+
+    role: Role
+    process: subprocess.Popen[bytes]
+
+    async def stop(self) -> None:
+        for child in (self.sidecar.process, self.process):
+            child.terminate()
+        for child in (self.sidecar.process, self.process):
+            await asyncio.to_thread(child.wait, 30)
+
+
+async def spawn_service(
+    role: Role,
+    settings: Settings,
+    *,
+    daprd: str,
+    servers: LocalServers,
+    workdir: Path,
+    ports: tuple[int, int, int, int] | None = None,
+    ready_within: float = 60,
+) -> ServiceProcess:
+    """Start `todo serve <role>` with `TODO_TRANSPORT=dapr` and its sidecar; wait until both answer."""
+    app_port, http_port, grpc_port, metrics_port = ports or tuple(free_port() for _ in range(4))
+    app_id = APP_IDS[role]
+    env = {**os.environ, **_service_env(settings), "TODO_TRANSPORT": "dapr", "TODO_APP_ID": app_id,
+           "TODO_DAPR_HTTP_PORT": str(http_port)}  # fmt: skip
+    process = _start_app(role, app_port, env, workdir / f"{app_id}.log")
+    resources = render_resources(workdir / "dapr", servers)
+    sidecar = start_sidecar(
+        daprd, app_id=app_id, app_port=app_port, ports=(http_port, grpc_port, metrics_port),
+        resources=resources, log_file=workdir / f"{app_id}.daprd.log",
+    )  # fmt: skip
+    service = ServiceProcess(sidecar, app_port, role, process)
+    try:
+        await _until(lambda: _healthy(service.url), ready_within, f"{app_id} did not start")
+        await _until(lambda: sidecar_ready(sidecar), ready_within, f"the sidecar of {app_id} did not start")
+    except TimeoutError:
+        await service.stop()
+        raise
+    return service
+
+
+def _start_app(role: Role, port: int, env: dict[str, str], log_file: Path) -> subprocess.Popen[bytes]:
+    command = [str(Path(sys.executable).with_name("todo")), "serve", role.value, "--port", str(port)]
+    with log_file.open("ab") as log:
+        return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _service_env(settings: Settings) -> dict[str, str]:
+    secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else ""
+    return {"TODO_DATABASE_URL": settings.resolved_database_url, "TODO_JWT_SECRET": secret,
+            "TODO_DATA_DIR": str(settings.data_dir), "TODO_LOG_LEVEL": settings.log_level}  # fmt: skip
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def free_port() -> int:

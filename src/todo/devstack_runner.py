@@ -1,7 +1,8 @@
 """`todo dev stack`: the local distributed topology, for a developer to see and poke at.
 
 scripts/devstack brings up PostgreSQL, Redis and Kafka and builds daprd; then the API and the notifications
-service start in this process, each with its own sidecar on fixed ports, until Ctrl-C.
+service start as processes of their own (`todo serve api|notifications`, as in a deployment), each with
+its own sidecar on fixed ports, until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rich.console import Console
 from rich.panel import Panel
 
 from todo.config import Role, Settings
-from todo.dapr_local import LocalServers, Service, start_service
+from todo.dapr_local import LocalServers, ServiceProcess, spawn_service
 from todo.migrate import upgrade
 
 DEVSTACK = Path(__file__).resolve().parents[2] / "scripts" / "devstack"
@@ -54,32 +55,38 @@ async def _serve(
     workdir = settings.data_dir / "dev-stack"
     workdir.mkdir(parents=True, exist_ok=True)
 
-    def start(role: Role, ports: tuple[int, int, int, int]) -> Coroutine[None, None, Service]:
-        return start_service(role, settings, daprd=daprd, servers=servers, workdir=workdir, ports=ports)
+    def start(role: Role, ports: tuple[int, int, int, int]) -> Coroutine[None, None, ServiceProcess]:
+        return spawn_service(role, settings, daprd=daprd, servers=servers, workdir=workdir, ports=ports)
 
     api = await start(Role.api, (api_port, 3500, 50001, 9090))
-    notifications = await start(Role.notifications, (notifications_port, 3501, 50002, 9091))
+    try:
+        notifications = await start(Role.notifications, (notifications_port, 3501, 50002, 9091))
+    except BaseException:
+        await api.stop()
+        raise
     console.print(
         Panel.fit(
             f"API                 {api.url}/docs   (sidecar todo-backend: http 3500, metrics 9090)\n"
             f"Notifications       {notifications.url}/healthz   (sidecar todo-notifications: http 3501, "
             f"metrics 9091)\n"
             f"Kafka {servers.kafka}   Redis {servers.redis}   PostgreSQL {settings.resolved_database_url}\n"
-            f"Sidecar logs        {workdir}\n\nStop with Ctrl-C.",
+            f"Logs                {workdir}  (<app-id>.log, <app-id>.daprd.log)\n\nStop with Ctrl-C.",
             title="todo dev stack: two services, two daprd, one Kafka",
         )
     )
     await _until_interrupted(api, notifications)
 
 
-async def _until_interrupted(*services: Service) -> None:
+async def _until_interrupted(*services: ServiceProcess) -> None:
+    """Until Ctrl-C (or SIGTERM), or until a service or sidecar exits by itself; then stop them all."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    waiter = asyncio.create_task(stop.wait())
-    # Ctrl-C, or one server ending, ends the whole stack.
-    await asyncio.wait([waiter, *(s.serving for s in services)], return_when=asyncio.FIRST_COMPLETED)
+    children = [c for s in services for c in (s.process, s.sidecar.process)]
+    while not stop.is_set() and all(c.poll() is None for c in children):
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=0.5)
     for service in reversed(services):
         with contextlib.suppress(Exception):
             await service.stop()

@@ -8,8 +8,10 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from todo.db import utcnow
 from todo.events.envelope import CloudEvent, MalformedEvent
 from todo.events.models import ProcessedEvent
 from todo.events.transport import DeliveryStatus
@@ -71,22 +73,56 @@ async def deliver_batch(
 ) -> list[DeliveryStatus]:
     """Handle `events` in order in one transaction.
 
-    The whole batch is tried at once; if any event fails, it is redone one savepoint per event, so that a
-    malformed event is dropped alone and a failing one stops the batch there (RETRY) while everything
-    before it commits. The statuses cover the events up to and including the first RETRY.
+    The whole batch is tried at once; if anything fails, that transaction is rolled back and the batch is
+    redone in a new one, one savepoint per event, so that a malformed event is dropped alone and a failing
+    one stops the batch there (RETRY) while everything before it commits. The statuses cover the events
+    up to and including the first RETRY.
     """
     try:
         async with sessions() as session, session.begin():
-            seen = await _already_processed(session, consumer, events)
-            statuses = await _all_at_once(consumer, events, session, seen)
-            if statuses is None:
-                statuses = await _one_by_one(consumer, events, session, seen)
+            await _all_at_once(consumer, events, session)
+        statuses = [DeliveryStatus.SUCCESS] * len(events)
     except Exception:
-        log.exception("consumer batch failed to commit; will retry", extra={"consumer": consumer.name})
-        statuses = [DeliveryStatus.RETRY]
+        statuses = await _carefully(consumer, events, sessions)
     for event, status in zip(events, statuses, strict=False):
         CONSUMED.labels(consumer=consumer.name, topic=event.topic, status=status.value).inc()
     return statuses
+
+
+async def _all_at_once(consumer: Consumer, events: Sequence[CloudEvent], session: AsyncSession) -> None:
+    """Claim the events not processed yet (one INSERT .. ON CONFLICT DO NOTHING RETURNING), then handle
+    those, each once. A redelivery that races the first delivery waits on its claim and then skips."""
+    claimed = await _claim(session, consumer, events)
+    fresh = list({e.id: e for e in events if e.id in claimed}.values())
+    try:
+        if consumer.prepare is not None and fresh:
+            await consumer.prepare(fresh, session)
+        for event in fresh:
+            await consumer.handle(event, session)
+        await session.flush()
+    finally:
+        session.info.pop(BATCH_CACHE, None)
+
+
+async def _claim(session: AsyncSession, consumer: Consumer, events: Sequence[CloudEvent]) -> set[str]:
+    if not events:
+        return set()
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    rows = [{"consumer": consumer.name, "event_id": e.id, "processed_at": utcnow()} for e in events]
+    claim = insert(ProcessedEvent).on_conflict_do_nothing().returning(ProcessedEvent.event_id)
+    return set(await session.scalars(claim, rows))  # executemany: one cached statement for any batch size
+
+
+async def _carefully(
+    consumer: Consumer, events: Sequence[CloudEvent], sessions: async_sessionmaker[AsyncSession]
+) -> list[DeliveryStatus]:
+    try:
+        async with sessions() as session, session.begin():
+            seen = await _already_processed(session, consumer, events)
+            return await _one_by_one(consumer, events, session, seen)
+    except Exception:
+        log.exception("consumer batch failed to commit; will retry", extra={"consumer": consumer.name})
+        return [DeliveryStatus.RETRY]
 
 
 async def _already_processed(
@@ -98,28 +134,6 @@ async def _already_processed(
         )
     )
     return set(rows)
-
-
-async def _all_at_once(
-    consumer: Consumer, events: Sequence[CloudEvent], session: AsyncSession, seen: set[str]
-) -> list[DeliveryStatus] | None:
-    fresh = [e for e in events if e.id not in seen]
-    if len({e.id for e in fresh}) != len(fresh):
-        return None  # the same event twice in one batch: let the careful path sort it out
-    try:
-        async with session.begin_nested():
-            if consumer.prepare is not None and fresh:
-                await consumer.prepare(fresh, session)
-            for event in fresh:
-                session.add(ProcessedEvent(consumer=consumer.name, event_id=event.id))
-                await consumer.handle(event, session)
-            await session.flush()
-    except Exception:
-        return None
-    finally:
-        session.info.pop(BATCH_CACHE, None)  # rows cached for the batch die with its savepoint
-    seen.update(e.id for e in fresh)
-    return [DeliveryStatus.SUCCESS] * len(events)
 
 
 async def _one_by_one(

@@ -9,10 +9,12 @@ the relay through `todo.wakeups` (a callback here, NOTIFY from other processes).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+import time
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from todo.clock import Clock
@@ -29,7 +31,7 @@ class PublishFailed(RuntimeError):
     pass
 
 
-def to_cloudevent(row: TaskEvent) -> CloudEvent:
+def to_cloudevent(row: TaskEvent | Row[Any]) -> CloudEvent:
     return CloudEvent(
         id=str(row.id),
         source=row.source,
@@ -51,10 +53,12 @@ class Leadership:
     async def acquire(self) -> bool:
         if self.engine.dialect.name != "postgresql":
             return True
-        if self._conn is not None and not self._conn.closed:
+        if self.held:
             return True
         conn = await self.engine.connect()
         try:
+            # Autocommit: the relay reads and marks the outbox on this connection, one round trip each.
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
             got = await conn.scalar(select(func.pg_try_advisory_lock(ADVISORY_LOCK_KEY)))
             await conn.commit()
         except Exception:
@@ -65,6 +69,15 @@ class Leadership:
             return False
         self._conn = conn
         return True
+
+    @property
+    def held(self) -> bool:
+        return self._conn is not None and not self._conn.closed
+
+    @property
+    def connection(self) -> AsyncConnection | None:
+        """The connection holding the lock (PostgreSQL, while leading)."""
+        return self._conn if self.held else None
 
     async def release(self) -> None:
         """Give up leadership. Closing would only return the connection to the pool with the lock still
@@ -98,7 +111,10 @@ class Relay:
         self.publisher = publisher
         self.clock = clock
         self.batch_size = batch_size
+        self.engine = engine
         self.leadership = Leadership(engine)
+        self._standby_retry_seconds = poll_seconds
+        self._last_refused: float | None = None  # monotonic time leadership was last refused
         self._loop = TimedLoop(
             "relay",
             tick=self._step,
@@ -123,7 +139,8 @@ class Relay:
         self._loop.stop()
 
     async def _step(self) -> bool:
-        return await self.drain() > 0  # a batch went out: look for more at once
+        # Only a full batch means more may be waiting; anything committed since the read woke us again.
+        return await self.drain() >= self.batch_size
 
     async def _failed(self, _exc: Exception) -> None:
         PUBLISH_FAILURES.inc()
@@ -131,7 +148,7 @@ class Relay:
 
     async def drain(self) -> int:
         """Publish one batch; return how many were published. Raises PublishFailed on a partial batch."""
-        if not await self.leadership.acquire():
+        if not await self._lead():
             return 0
         rows = await self._unpublished()
         if not rows:
@@ -152,25 +169,45 @@ class Relay:
             raise PublishFailed(error)
         return accepted
 
-    async def _unpublished(self) -> Sequence[TaskEvent]:
-        async with self.sessions() as session:
-            query = (
-                select(TaskEvent)
-                .where(TaskEvent.published_at.is_(None))
-                .order_by(TaskEvent.seq)
-                .limit(self.batch_size)
-            )
-            return (await session.scalars(query)).all()
+    async def _lead(self) -> bool:
+        """Whether this relay leads. A standby asks for the lock at most once per poll interval: every
+        commit in every process wakes it, and asking each time costs the database a connection."""
+        now = time.monotonic()
+        recently_refused = (
+            self._last_refused is not None and now - self._last_refused < self._standby_retry_seconds
+        )
+        if recently_refused and not self.leadership.held:
+            return False
+        leads = await self.leadership.acquire()
+        self._last_refused = None if leads else now
+        return leads
 
-    async def _mark(self, published: Sequence[TaskEvent], *, failed: TaskEvent | None, error: str) -> None:
-        async with self.sessions() as session, session.begin():
+    @contextlib.asynccontextmanager
+    async def _outbox(self) -> AsyncIterator[AsyncConnection]:
+        """Where the relay reads and marks the outbox: on PostgreSQL the leader's own connection (no pool
+        checkout, no ping, no BEGIN: one round trip per statement), on SQLite a pooled one."""
+        held = self.leadership.connection
+        if held is not None:
+            yield held
+            return
+        async with self.engine.connect() as conn:
+            yield conn
+            await conn.commit()
+
+    async def _unpublished(self) -> Sequence[Row[Any]]:
+        query = select(TaskEvent.__table__).where(TaskEvent.published_at.is_(None)).order_by(TaskEvent.seq)
+        async with self._outbox() as conn:
+            return (await conn.execute(query.limit(self.batch_size))).all()
+
+    async def _mark(self, published: Sequence[Row[Any]], *, failed: Row[Any] | None, error: str) -> None:
+        async with self._outbox() as conn:
             if published:
                 seqs = [r.seq for r in published]
-                await session.execute(
+                await conn.execute(
                     update(TaskEvent).where(TaskEvent.seq.in_(seqs)).values(published_at=self.clock.now())
                 )
             if failed is not None:
-                await session.execute(
+                await conn.execute(
                     update(TaskEvent)
                     .where(TaskEvent.seq == failed.seq)
                     .values(publish_attempts=TaskEvent.publish_attempts + 1, last_error=error[:2000])

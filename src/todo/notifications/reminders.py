@@ -89,8 +89,8 @@ async def handle(event: CloudEvent, session: AsyncSession) -> None:
         finished = True  # the account is gone: nothing left to remind anyone of
     due = None if finished else parse_datetime(data.get("due_date"), "data.due_date")
     wanted = plan(due, _leads(event, owner), changed_at=changed_at)
-    _replan(session, event, pending, wanted, finished=finished, version=version, due=due)
-    wakeups.after_commit(session, wakeups.REMINDERS)
+    if _replan(session, event, pending, wanted, finished=finished, version=version, due=due):
+        wakeups.after_commit(session, wakeups.REMINDERS)  # a new one may be due before the clock's next wake
 
 
 def _replan(
@@ -102,7 +102,8 @@ def _replan(
     finished: bool,
     version: int,
     due: datetime | None,
-) -> None:
+) -> bool:
+    """Cancel the pending reminders no longer wanted, add the new ones; whether any was added."""
     wanted_keys = {(p.kind.value, p.minutes_before, p.fire_at) for p in wanted}
     kept: set[tuple[str, int | None, object]] = set()
     for reminder in list(pending):
@@ -114,9 +115,11 @@ def _replan(
         else:
             reminder.state = ReminderState.cancelled
             pending.remove(reminder)
+    added = False
     for planned in wanted:
         if (planned.kind.value, planned.minutes_before, planned.fire_at) in kept:
             continue
+        added = True
         reminder = Reminder(
             id=uuid.uuid4(),
             task_id=parse_uuid(event.data.get("id"), "data.id"),
@@ -131,6 +134,7 @@ def _replan(
         )
         session.add(reminder)
         pending.append(reminder)
+    return added
 
 
 async def _owner(session: AsyncSession, user_id: uuid.UUID) -> User | None:

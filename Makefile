@@ -27,7 +27,7 @@ typecheck: install
 	$(BIN)/mypy
 
 devstack-up:
-	scripts/devstack up postgres redis kafka kafka3 daprd
+	scripts/devstack up postgres redis kafka kafka3 daprd chromium
 
 devstack-down:
 	scripts/devstack down

@@ -42,8 +42,9 @@ def iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "TODO_DATA_DIR": str(data_dir), "TODO_API_PORT": str(port)}
+def start(data_dir: Path, port: int, web_port: int | None = None) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "TODO_DATA_DIR": str(data_dir), "TODO_API_PORT": str(port),
+           "TODO_WEB_PORT": str(web_port or free_port())}  # fmt: skip
     env.pop("TODO_DATABASE_URL", None)
     env.pop("TODO_JWT_SECRET", None)
     process = subprocess.Popen([TODO, "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

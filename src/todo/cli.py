@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
@@ -50,26 +49,40 @@ def migrate() -> None:
 def up(
     host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="API port")] = None,
+    web_port: Annotated[int | None, typer.Option(help="Web UI port")] = None,
 ) -> None:
-    """The all-in-one: migrate, then serve the API with the relay, consumers and clocks in one process."""
+    """The all-in-one: migrate, then serve the API (with the relay, consumers and clocks) and the web UI in
+    one process."""
+    from todo import serving
     from todo.apps import create_api_app
     from todo.bootstrap import build_container
     from todo.migrate import upgrade
+    from todo.web.app import create_web_app
 
     settings = _settings(Role.all_in_one)
-    settings = settings.model_copy(update={k: v for k, v in {"host": host, "api_port": port}.items() if v})
+    chosen = {"host": host, "api_port": port, "web_port": web_port}
+    settings = settings.model_copy(update={k: v for k, v in chosen.items() if v})
     todo_logging.configure(settings.log_level, as_json=settings.log_json)
     upgrade(settings.resolved_database_url)
-    base = f"http://{settings.host}:{settings.api_port}"
+    base, web = f"http://{settings.host}:{settings.api_port}", f"http://{settings.host}:{settings.web_port}"
     console.print(
         Panel.fit(
-            f"API      {base}/api\nDocs     {base}/docs\nMetrics  {base}/metrics\n"
+            f"Web UI   {web}\nAPI      {base}/api\nDocs     {base}/docs\nMetrics  {base}/metrics\n"
             f"Data     {_redact(settings.resolved_database_url)}\n\nStop with Ctrl-C.",
             title=f"todo {__version__} is starting",
         )
     )
-    application = create_api_app(build_container(settings))
-    _run(uvicorn.Config(application, host=settings.host, port=settings.api_port, log_config=None))
+    container = build_container(settings)
+    web_app = create_web_app(settings)
+    serving.serve(
+        [
+            uvicorn.Config(
+                create_api_app(container), host=settings.host, port=settings.api_port, log_config=None
+            ),
+            uvicorn.Config(web_app, host=settings.host, port=settings.web_port, log_config=None),
+        ],
+        on_exit=[container.live_feed.close, web_app.state.closing.set],
+    )
 
 
 @serve.command("api")
@@ -114,6 +127,25 @@ def serve_notifications(
     )
 
 
+@serve.command("web")
+def serve_web(
+    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port")] = None,
+) -> None:
+    """The web UI alone, in front of the API at TODO_BACKEND_URL (or, with TODO_TRANSPORT=dapr, the
+    `todo-backend` app through the sidecar). Keeps no state of its own: run as many as you like."""
+    from todo import serving
+    from todo.web.app import create_web_app
+
+    settings = Settings()
+    todo_logging.configure(settings.log_level, as_json=settings.log_json)
+    web_app = create_web_app(settings)
+    config = uvicorn.Config(
+        web_app, host=host or settings.host, port=port or settings.web_port, log_config=None
+    )
+    serving.serve([config], on_exit=[web_app.state.closing.set])
+
+
 @dev.command("stack")
 def dev_stack(
     api_port: Annotated[int, typer.Option(help="The API's port")] = 8000,
@@ -135,8 +167,9 @@ def dev_stack(
 
 
 def _run(config: uvicorn.Config) -> None:
-    config.timeout_graceful_shutdown = 20
-    asyncio.run(uvicorn.Server(config).serve())
+    from todo import serving
+
+    serving.serve([config])
 
 
 def _redact(url: str) -> str:

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="A reminder sent later than this after its time is marked late"
     )
     notifications_port: int = Field(default=8001, ge=1, le=65535)
+    web_port: int = Field(default=3000, ge=1, le=65535)
+    backend_url: str = Field(
+        default="", description="Where the web UI finds the API; empty: this host's API port, or Dapr"
+    )
     dapr_http_port: int = Field(default=3500, ge=1, le=65535, description="The sidecar's HTTP port")
     dapr_pubsub: str = Field(default="pubsub", description="The Dapr pub/sub component's name")
     dapr_statestore: str = Field(default="statestore", description="The Dapr state store component's name")

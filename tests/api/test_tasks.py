@@ -157,6 +157,10 @@ async def test_list_filters_sorting_and_paging(
     assert await ids("due_after=2026-06-15T00:00:00Z&due_before=2026-06-16T00:00:00Z") == [soon["id"]]
     assert await ids("sort=due_date&status=open") == [overdue["id"], soon["id"], later["id"], undated["id"]]
     assert (await ids("sort=priority&due_state=overdue")) == [overdue["id"]]
+    clock.advance(timedelta(seconds=1))
+    await client.post(f"/api/tasks/{soon['id']}/complete", headers=auth)
+    assert await ids("sort=-completed_at&status=completed") == [soon["id"], done["id"]]  # latest first
+    await client.post(f"/api/tasks/{soon['id']}/uncomplete", headers=auth)
 
     page = (await client.get("/api/tasks?page=2&page_size=2&sort=created_at", headers=auth)).json()
     assert (page["total"], page["page"], page["page_size"]) == (5, 2, 2)

@@ -107,6 +107,7 @@ class TaskSort(StrEnum):
     priority_desc = "-priority"
     created_at = "created_at"
     created_at_desc = "-created_at"
+    completed_at_desc = "-completed_at"  # most recently completed first
 
 
 class TaskEventRead(BaseModel):

@@ -278,6 +278,7 @@ _ORDERINGS: dict[TaskSort, list[Any]] = {
     TaskSort.priority_desc: [Task.priority.desc(), Task.due_date.asc().nulls_last()],
     TaskSort.created_at: [Task.created_at.asc()],
     TaskSort.created_at_desc: [Task.created_at.desc()],
+    TaskSort.completed_at_desc: [Task.completed_at.desc().nulls_last()],
 }
 
 

@@ -1,0 +1,110 @@
+"""What a page shows, from the API's answers: local times, relative hints, the dashboard's groups. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+PRIORITY_NAMES = {1: "high", 2: "medium", 3: "low"}
+_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60))
+
+
+def parse_instant(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def local_time(moment: datetime, timezone: str) -> str:
+    """`Fri 27 Nov, 14:30` in the user's timezone."""
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%a %-d %b, %H:%M")
+
+
+def relative(moment: datetime, now: datetime, *, overdue_words: bool = False) -> str:
+    """`in 3 hours`, `5 minutes ago`; with `overdue_words` a past moment reads `2 days overdue`."""
+    seconds = (moment - now).total_seconds()
+    amount = _amount(abs(seconds))
+    if amount is None:
+        return "now"
+    if seconds > 0:
+        return f"in {amount}"
+    return f"{amount} overdue" if overdue_words else f"{amount} ago"
+
+
+def _amount(seconds: float) -> str | None:
+    for unit, size in _UNITS:
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return None
+
+
+@dataclass(frozen=True)
+class TaskView:
+    id: str
+    title: str
+    priority: str
+    due_local: str | None
+    due_hint: str | None
+    due_state: str
+    completed: bool
+    tags: list[str]
+    recurring: bool
+
+
+def task_view(task: Mapping[str, Any], now: datetime, timezone: str) -> TaskView:
+    due = parse_instant(task.get("due_date"))
+    return TaskView(
+        id=task["id"],
+        title=task["title"],
+        priority=PRIORITY_NAMES.get(task["priority"], "medium"),
+        due_local=None if due is None else local_time(due, timezone),
+        due_hint=None if due is None or task["completed"] else relative(due, now, overdue_words=True),
+        due_state=task["due_state"],
+        completed=task["completed"],
+        tags=list(task.get("tags") or []),
+        recurring=task.get("recurring_task_id") is not None,
+    )
+
+
+@dataclass
+class Group:
+    key: str
+    title: str
+    tasks: list[TaskView] = field(default_factory=list)
+
+
+def dashboard_groups(
+    open_tasks: Iterable[Mapping[str, Any]],
+    completed: Iterable[Mapping[str, Any]],
+    now: datetime,
+    timezone: str,
+) -> list[Group]:
+    """Open tasks in Overdue, Due soon (the next 24 hours), Upcoming and No date, each in the API's order
+    (by due time); then Done today: what was completed since local midnight."""
+    groups = [Group("overdue", "Overdue"), Group("due_soon", "Due soon"), Group("upcoming", "Upcoming"),
+              Group("none", "No date"), Group("done_today", "Done today")]  # fmt: skip
+    by_key = {g.key: g for g in groups}
+    for task in open_tasks:
+        due = parse_instant(task.get("due_date"))
+        by_key[_group_of(due, now)].tasks.append(task_view(task, now, timezone))
+    midnight = start_of_day(now, timezone)
+    for task in completed:
+        done_at = parse_instant(task.get("completed_at"))
+        if done_at is not None and done_at >= midnight:
+            by_key["done_today"].tasks.append(task_view(task, now, timezone))
+    return groups
+
+
+def _group_of(due: datetime | None, now: datetime) -> str:
+    if due is None:
+        return "none"
+    if due <= now:
+        return "overdue"
+    return "due_soon" if due <= now + timedelta(hours=24) else "upcoming"
+
+
+def start_of_day(now: datetime, timezone: str) -> datetime:
+    """Local midnight of `now`'s day in `timezone`."""
+    return now.astimezone(ZoneInfo(timezone)).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -1,0 +1,240 @@
+"""The pages. Each reads and writes through the backend's API with the signed-in user's token; a form
+that the API refuses is shown again with the API's reasons beside its fields."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+
+from todo.clock import Clock
+from todo.web import present
+from todo.web.backend import Backend, BackendError
+from todo.web.pages import Page, SignedIn, page, signed_in
+from todo.web.session import check_csrf, sign_in, sign_out
+
+router = APIRouter(include_in_schema=False)
+Csrf = Annotated[str | None, Form(alias="csrf_token")]
+
+
+def _backend(request: Request) -> Backend:
+    backend: Backend = request.app.state.backend
+    return backend
+
+
+BackendDep = Annotated[Backend, Depends(_backend)]
+UserDep = Annotated[SignedIn, Depends(signed_in)]
+
+
+def _now(request: Request) -> datetime:
+    clock: Clock = request.app.state.clock
+    return clock.now()
+
+
+def _back(to: str = "/") -> RedirectResponse:
+    return RedirectResponse(to, status_code=303)
+
+
+# --- signing up, in and out -------------------------------------------------------------------------
+
+
+@router.get("/login")
+async def login_form(request: Request) -> Response:
+    return page(request, "login.html", Page(title="Sign in"))
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    backend: BackendDep,
+    csrf: Csrf = None,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf)
+    retry = Page(title="Sign in", form={"email": email})
+    return await _sign_in_through(request, backend, "/api/auth/login", {"email": email, "password": password},
+                                  "login.html", retry)  # fmt: skip
+
+
+@router.get("/signup")
+async def signup_form(request: Request) -> Response:
+    return page(request, "signup.html", Page(title="Create your account"))
+
+
+@router.post("/signup")
+async def signup(
+    request: Request,
+    backend: BackendDep,
+    csrf: Csrf = None,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    timezone: Annotated[str, Form()] = "UTC",
+) -> Response:
+    check_csrf(request, csrf)
+    fields = {"email": email, "password": password, "timezone": timezone or "UTC"}
+    retry = Page(title="Create your account", form={"email": email, "timezone": timezone})
+    return await _sign_in_through(request, backend, "/api/auth/register", fields, "signup.html", retry)
+
+
+async def _sign_in_through(
+    request: Request, backend: Backend, path: str, fields: dict[str, str], template: str, retry: Page
+) -> Response:
+    """Sign in with the token `path` answers; if it refuses, show the form again with its reasons."""
+    try:
+        answer = await backend.call("POST", path, json=fields, client=_client(request))
+    except BackendError as exc:
+        retry.error, retry.field_errors = exc.message, _by_field(exc)
+        return page(request, template, retry, status=exc.status if exc.status in (401, 422, 429) else 400)
+    token = answer["access_token"]
+    response = _back("/")
+    sign_in(request, response, token, max_age=request.app.state.settings.jwt_expire_minutes * 60)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, csrf: Csrf = None) -> Response:
+    check_csrf(request, csrf)
+    response = _back("/login")
+    sign_out(response)
+    return response
+
+
+# --- the dashboard and tasks ---------------------------------------------------------------------------
+
+
+@router.get("/")
+async def dashboard(request: Request, user: UserDep) -> Response:
+    return await _dashboard(request, user)
+
+
+async def _dashboard(request: Request, user: SignedIn, *, status: int = 200) -> Response:
+    open_query = {"status": "open", "sort": "due_date", "page_size": 100}
+    done_query = {"status": "completed", "sort": "-completed_at", "page_size": 50}
+    open_tasks = await user.call("GET", "/api/tasks", params=open_query)
+    done = await user.call("GET", "/api/tasks", params=done_query)
+    groups = present.dashboard_groups(open_tasks["items"], done["items"], _now(request), user.timezone)
+    context = Page(title="Dashboard", user=user, data={"groups": groups, "open": open_tasks["total"]})
+    return page(request, "dashboard.html", context, status=status)
+
+
+@router.post("/tasks")
+async def add_task(
+    request: Request,
+    user: UserDep,
+    csrf: Csrf = None,
+    title: Annotated[str, Form()] = "",
+    due: Annotated[str, Form()] = "",
+    priority: Annotated[int, Form()] = 2,
+    tags: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf)
+    fields: dict[str, Any] = {"title": title, "priority": priority,
+                              "tags": [t.strip() for t in tags.split(",") if t.strip()]}  # fmt: skip
+    if due:
+        fields["due_date"] = due  # wall time in the user's timezone, as the API reads an offset-less time
+    try:
+        await user.call("POST", "/api/tasks", json=fields)
+    except BackendError as exc:
+        if exc.status != 422:
+            raise
+        request.state.flash_error = _sentence(exc)
+        return await _dashboard(request, user, status=422)
+    return _back(request.headers.get("referer") or "/")
+
+
+@router.post("/tasks/{task_id}/complete")
+async def complete_task(request: Request, task_id: str, user: UserDep, csrf: Csrf = None) -> Response:
+    check_csrf(request, csrf)
+    await user.call("POST", f"/api/tasks/{task_id}/complete")
+    return _back(request.headers.get("referer") or "/")
+
+
+@router.post("/tasks/{task_id}/reopen")
+async def reopen_task(request: Request, task_id: str, user: UserDep, csrf: Csrf = None) -> Response:
+    check_csrf(request, csrf)
+    await user.call("POST", f"/api/tasks/{task_id}/uncomplete")
+    return _back(request.headers.get("referer") or "/")
+
+
+# --- notifications -------------------------------------------------------------------------------------
+
+
+@router.get("/notifications")
+async def notifications(request: Request, user: UserDep) -> Response:
+    answer = await user.call("GET", "/api/notifications", params={"page_size": 50})
+    now = _now(request)
+    items = [
+        {**n, "when": present.local_time(present.parse_instant(n["created_at"]) or now, user.timezone),
+         "ago": present.relative(present.parse_instant(n["created_at"]) or now, now)}
+        for n in answer["items"]
+    ]  # fmt: skip
+    return page(request, "notifications.html", Page(title="Notifications", user=user, data={"items": items}))
+
+
+@router.post("/notifications/{notification_id}/read")
+async def mark_read(request: Request, notification_id: str, user: UserDep, csrf: Csrf = None) -> Response:
+    check_csrf(request, csrf)
+    await user.call("POST", f"/api/notifications/{notification_id}/read")
+    return _back("/notifications")
+
+
+@router.post("/notifications/read-all")
+async def mark_all_read(request: Request, user: UserDep, csrf: Csrf = None) -> Response:
+    check_csrf(request, csrf)
+    await user.call("POST", "/api/notifications/read-all")
+    return _back("/notifications")
+
+
+@router.get("/live")
+async def live(request: Request, user: UserDep) -> Response:
+    """The backend's notification stream, passed through: the browser's EventSource cannot send the
+    bearer token, the web UI can."""
+    backend, closing = _backend(request), request.app.state.closing
+
+    async def relay() -> AsyncIterator[bytes]:
+        async with backend.stream("/api/notifications/stream", token=user.token) as upstream:
+            chunks = upstream.aiter_raw()
+            while (chunk := await _next_unless(chunks, closing)) is not None:
+                yield chunk
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(relay(), media_type="text/event-stream", headers=headers)
+
+
+async def _next_unless(chunks: AsyncIterator[bytes], closing: asyncio.Event) -> bytes | None:
+    """The next chunk; None when the stream ended or broke, or the server is shutting down. Whatever
+    happens (the browser leaving cancels us), no read is left running behind."""
+    nxt = asyncio.ensure_future(anext(chunks))
+    stop = asyncio.ensure_future(closing.wait())
+    try:
+        await asyncio.wait({nxt, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+        if not nxt.done():
+            nxt.cancel()
+    if not nxt.done() or nxt.cancelled():
+        return None  # shutting down (the read was cancelled above)
+    try:
+        return nxt.result()
+    except (StopAsyncIteration, httpx.HTTPError):
+        return None  # the browser's EventSource reconnects by itself
+
+
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _by_field(exc: BackendError) -> dict[str, str]:
+    return {f["field"].split(".")[-1]: f["reason"] for f in exc.fields}
+
+
+def _sentence(exc: BackendError) -> str:
+    if not exc.fields:
+        return exc.message
+    return "; ".join(f"{f['field'].replace('_', ' ')}: {f['reason']}" for f in exc.fields)

@@ -1,0 +1,126 @@
+"""The web UI in a real headless Chromium (Debian's, driven by Playwright) against a real `todo up`.
+
+Screenshots of the main pages go to $TODO_SCREENSHOTS_DIR (default build/screenshots; `make screenshots`
+writes the README's copies in docs/screenshots)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.conftest import free_port
+from tests.test_cli import start, stop
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    path = os.environ.get("TODO_TEST_CHROMIUM")
+    if not path or not Path(path).exists():
+        message = "Chromium not available: run `make test` (scripts/devstack up chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A real all-in-one: (web UI, API)."""
+    api_port, web_port = free_port(), free_port()
+    process = start(tmp_path_factory.mktemp("todo-up"), api_port, web_port)
+    try:
+        yield f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{api_port}"
+    finally:
+        stop(process)
+
+
+def shoot(page: Page, name: str) -> None:
+    folder = Path(os.environ.get("TODO_SCREENSHOTS_DIR", ROOT / "build" / "screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def local_input(moment: datetime) -> str:
+    """What a person types into the due field (the test user's timezone is the browser's: UTC)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+def quick_add(page: Page, title: str, due: datetime | None = None, priority: str = "2") -> None:
+    page.get_by_label("New task").fill(title)
+    if due is not None:
+        page.get_by_role("textbox", name="Due").fill(local_input(due))
+    page.get_by_label("Priority").select_option(priority)
+    page.get_by_role("button", name="Add").click()
+    page.wait_for_load_state()
+
+
+def test_a_new_user_plans_a_day(chromium: Browser, app_url: tuple[str, str]) -> None:
+    web, api = app_url
+    context = chromium.new_context(viewport={"width": 1100, "height": 900}, timezone_id="UTC")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+
+    page.goto(web)
+    expect(page).to_have_url(f"{web}/login")
+    page.get_by_role("link", name="Create an account").click()
+    page.get_by_label("Email").fill("grace@example.com")
+    page.get_by_label("Password").fill("password123")
+    expect(page.get_by_label("Timezone")).to_have_value("UTC")  # guessed from the browser
+    page.get_by_role("button", name="Create account").click()
+    expect(page).to_have_url(f"{web}/")
+
+    now = datetime.now(UTC)
+    quick_add(page, "Call the dentist", now + timedelta(hours=1), priority="1")
+    quick_add(page, "Pay the electricity bill", now - timedelta(days=1))
+    quick_add(page, "Plan the trip", now + timedelta(days=3))
+    quick_add(page, "Read a book")
+    due_soon, overdue = page.locator("[data-group=due_soon]"), page.locator("[data-group=overdue]")
+    expect(due_soon.get_by_text("Call the dentist")).to_be_visible()
+    expect(due_soon.get_by_text("in 59 minutes")).to_be_visible()
+    expect(overdue.get_by_text("Pay the electricity bill")).to_be_visible()
+    expect(overdue.get_by_text("1 day overdue")).to_be_visible()
+    expect(page.locator("[data-group=upcoming]").get_by_text("Plan the trip")).to_be_visible()
+    shoot(page, "dashboard")
+
+    page.get_by_role("button", name="Complete “Pay the electricity bill”").click()
+    expect(page.locator("[data-group=done_today]").get_by_text("Pay the electricity bill")).to_be_visible()
+    expect(overdue.get_by_text("Nothing here.")).to_be_visible()
+
+    # A task due in a few seconds, added elsewhere (the API, with this browser's session): its reminder
+    # arrives here live, without a reload.
+    token = next(c["value"] for c in context.cookies() if c["name"] == "todo_session")
+    due = (datetime.now(UTC) + timedelta(seconds=3)).isoformat()
+    created = httpx.post(f"{api}/api/tasks", json={"title": "Stretch your legs", "due_date": due},
+                         headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    assert created.status_code == 201, created.text
+    bell = page.get_by_role("link", name="Notifications, 1 unread")
+    expect(bell).to_be_visible(timeout=30_000)
+    expect(page.locator(".toast").get_by_text("Due now: Stretch your legs")).to_be_visible()
+
+    bell.click()
+    expect(page.locator("#inbox").get_by_text("Due now: Stretch your legs")).to_be_visible()
+    shoot(page, "notifications")
+    page.get_by_role("button", name="Mark all read").click()
+    expect(page.get_by_role("link", name="Notifications, 0 unread")).to_be_visible()
+
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.goto(web)
+    expect(page.get_by_label("New task")).to_be_visible()
+    shoot(page, "dashboard-phone")
+    assert problems == []
+    context.close()

@@ -1,0 +1,156 @@
+"""The web UI's pages through HTTP, in front of the real API (SQLite and PostgreSQL), on a frozen clock:
+2026-06-15 12:00 UTC, 14:00 in Berlin where the test user lives."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import httpx
+
+from tests.conftest import settle
+from tests.web.conftest import Browser
+from todo.bootstrap import Container
+from todo.clock import FrozenClock
+
+
+def section(html: str, group: str) -> str:
+    """The HTML of one dashboard group."""
+    match = re.search(rf'<section class="group[^"]*" [^>]*data-group="{group}">(.*?)</section>', html, re.S)
+    assert match, f"no {group} group on the page"
+    return match.group(1)
+
+
+async def add(browser: Browser, title: str, due: str = "", **fields: str) -> httpx.Response:
+    return await browser.submit("/tasks", {"title": title, "due": due, "priority": "2", "tags": "", **fields})
+
+
+async def test_signing_up_signs_in_with_an_httponly_cookie(browser: Browser) -> None:
+    response = await browser.sign_up()
+    assert response.headers["location"] == "/"
+    cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("todo_session="))
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    dashboard = await browser.get("/")
+    assert dashboard.status_code == 200
+    assert '<span class="who">ada</span>' in dashboard.text  # the display name defaults to the email's name
+    for title in ("Overdue", "Due soon", "Upcoming", "No date", "Done today"):
+        assert f">{title} <" in dashboard.text
+
+
+async def test_the_dashboard_groups_tasks_by_due_time_in_the_users_timezone(browser: Browser) -> None:
+    await browser.sign_up(timezone="Europe/Berlin")
+    await browser.get("/")
+    for title, due in [("Call the dentist", "2026-06-15T15:00"), ("Pay the bill", "2026-06-14T09:00"),
+                       ("Plan the trip", "2026-06-20T10:00"), ("Read a book", "")]:  # fmt: skip
+        assert (await add(browser, title, due)).status_code == 303
+    html = (await browser.get("/")).text
+    due_soon, overdue = section(html, "due_soon"), section(html, "overdue")
+    assert "Call the dentist" in due_soon
+    assert "Mon 15 Jun, 15:00" in due_soon  # shown in Berlin time, as typed
+    assert "in 1 hour" in due_soon
+    assert "Pay the bill" in overdue
+    assert "1 day overdue" in overdue
+    assert "Plan the trip" in section(html, "upcoming")
+    assert "Read a book" in section(html, "none")
+    assert 'aria-label="1 tasks"' in section(html, "overdue")
+
+
+async def test_completing_a_task_moves_it_to_done_today_and_back(browser: Browser) -> None:
+    await browser.sign_up()
+    await browser.get("/")
+    await add(browser, "Water the plants", "2026-06-15T18:00")
+    html = (await browser.get("/")).text
+    task_id = re.search(r'data-task-id="([^"]+)"', section(html, "due_soon"))
+    assert task_id
+    done = await browser.submit(f"/tasks/{task_id.group(1)}/complete")
+    assert done.status_code == 303
+    html = (await browser.get("/")).text
+    assert "Water the plants" not in section(html, "due_soon")
+    assert "Water the plants" in section(html, "done_today")
+    await browser.submit(f"/tasks/{task_id.group(1)}/reopen")
+    html = (await browser.get("/")).text
+    assert "Water the plants" in section(html, "due_soon")
+
+
+async def test_forms_without_the_csrf_token_are_refused_and_change_nothing(browser: Browser) -> None:
+    await browser.sign_up()
+    refused = (
+        await add(browser, "Sneaky")
+        if False
+        else await browser.submit("/tasks", {"title": "Sneaky", "priority": "2"}, csrf=False)
+    )
+    assert refused.status_code == 403
+    assert "This form has expired" in refused.text
+    wrong = await browser.http.post("/tasks", data={"title": "Sneaky", "csrf_token": "forged"})
+    assert wrong.status_code == 403
+    assert "Sneaky" not in (await browser.get("/")).text
+
+
+async def test_a_task_the_api_refuses_is_shown_with_its_reason(browser: Browser) -> None:
+    await browser.sign_up()
+    await browser.get("/")
+    refused = await add(browser, "x" * 201)
+    assert refused.status_code == 422
+    assert re.search(r'class="alert" role="alert">title: [^<]*200', refused.text)
+
+
+async def test_signup_errors_sit_beside_their_fields(browser: Browser) -> None:
+    await browser.get("/signup")
+    refused = await browser.submit("/signup", {"email": "ada@example.com", "password": "password123",
+                                               "timezone": "Europe/Atlantis"})  # fmt: skip
+    assert refused.status_code == 422
+    assert 'id="timezone-error"' in refused.text
+    assert 'value="ada@example.com"' in refused.text  # what was typed stays
+
+
+async def test_a_wrong_password_says_so(browser: Browser) -> None:
+    await browser.sign_up()
+    await browser.submit("/logout")
+    await browser.get("/login")
+    refused = await browser.submit("/login", {"email": "ada@example.com", "password": "not-the-one"})
+    assert refused.status_code == 401
+    assert "wrong email or password" in refused.text
+    signed_in = await browser.submit("/login", {"email": "ada@example.com", "password": "password123"})
+    assert signed_in.status_code == 303
+    assert (await browser.get("/")).status_code == 200
+
+
+async def test_visitors_without_a_valid_session_are_sent_to_sign_in(browser: Browser) -> None:
+    first = await browser.http.get("/")
+    assert (first.status_code, first.headers["location"]) == (303, "/login")
+    browser.http.cookies.set("todo_session", "not-a-token")
+    forged = await browser.http.get("/")
+    assert (forged.status_code, forged.headers["location"]) == (303, "/login")
+    assert 'todo_session=""' in forged.headers["set-cookie"]  # the bad cookie is dropped
+
+
+async def test_pages_carry_security_headers_and_no_inline_script(browser: Browser) -> None:
+    await browser.sign_up()
+    response = await browser.get("/")
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["cache-control"] == "no-store"
+    assert re.findall(r"<script(?![^>]*\bsrc=)", response.text) == []
+
+
+async def test_the_inbox_lists_notifications_and_marks_them_read(
+    browser: Browser, container: Container, clock: FrozenClock
+) -> None:
+    await browser.sign_up(timezone="UTC")
+    await browser.get("/")
+    await add(browser, "Submit the report", "2026-06-15T12:30")
+    await settle(container)
+    clock.advance(timedelta(minutes=30))
+    await settle(container)
+    inbox = await browser.get("/notifications")
+    assert "Submit the report" in inbox.text
+    assert 'id="unread-count">1<' in inbox.text
+    note_id = re.search(r'action="/notifications/([^/"]+)/read"', inbox.text)
+    assert note_id
+    await browser.submit(f"/notifications/{note_id.group(1)}/read")
+    after = await browser.get("/notifications")
+    assert 'id="unread-count">0<' in after.text
+    assert f"/notifications/{note_id.group(1)}/read" not in after.text

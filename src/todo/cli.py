@@ -150,16 +150,22 @@ def serve_web(
 def dev_stack(
     api_port: Annotated[int, typer.Option(help="The API's port")] = 8000,
     notifications_port: Annotated[int, typer.Option(help="The notifications service's port")] = 8001,
+    web_port: Annotated[int, typer.Option(help="The web UI's port")] = 3000,
 ) -> None:
     """The distributed topology on this machine: PostgreSQL, Redis and Kafka (scripts/devstack), then the
-    API and the notifications service, each with its own daprd sidecar, talking through Kafka."""
+    API, the notifications service and the web UI, each a process with its own daprd sidecar: events go
+    through Kafka, the web UI reaches the API by service invocation."""
     from todo import devstack_runner
 
     settings = _settings(Role.all_in_one)  # a generated secret in the data dir, as for `todo up`
     todo_logging.configure(settings.log_level, as_json=settings.log_json)
     try:
         devstack_runner.run(
-            settings, api_port=api_port, notifications_port=notifications_port, console=console
+            settings,
+            api_port=api_port,
+            notifications_port=notifications_port,
+            web_port=web_port,
+            console=console,
         )
     except devstack_runner.NotACheckout as exc:
         console.print(f"[red]error:[/red] {exc}")

@@ -115,7 +115,7 @@ def sidecar_ready(sidecar: Sidecar) -> bool:
         return False
 
 
-APP_IDS = {Role.api: "todo-backend", Role.notifications: "todo-notifications"}
+APP_IDS = {Role.api: "todo-backend", Role.notifications: "todo-notifications", Role.web: "todo-frontend"}
 
 
 @dataclass
@@ -228,7 +228,7 @@ async def spawn_service(
     try:
         await _until(lambda: _healthy(service.url), ready_within, f"{app_id} did not start")
         await _until(lambda: sidecar_ready(sidecar), ready_within, f"the sidecar of {app_id} did not start")
-    except TimeoutError:
+    except BaseException:  # a timeout, or Ctrl-C while starting: leave nothing running behind
         await service.stop()
         raise
     return service

@@ -28,7 +28,9 @@ class NotACheckout(RuntimeError):
     """`todo dev stack` needs the repository's scripts."""
 
 
-def run(settings: Settings, *, api_port: int, notifications_port: int, console: Console) -> None:
+def run(
+    settings: Settings, *, api_port: int, notifications_port: int, web_port: int, console: Console
+) -> None:
     if not DEVSTACK.exists():
         raise NotACheckout(f"{DEVSTACK} not found: run `todo dev stack` from a checkout of the repository")
     subprocess.run([str(DEVSTACK), "up", "postgres", "redis", "kafka", "daprd"], check=True)
@@ -41,15 +43,15 @@ def run(settings: Settings, *, api_port: int, notifications_port: int, console: 
     settings = settings.model_copy(update={"database_url": env["TODO_DEVSTACK_POSTGRES_URL"]})
     upgrade(settings.resolved_database_url)
     servers = LocalServers(kafka=env["TODO_TEST_KAFKA"], redis=env["TODO_TEST_REDIS"])
-    asyncio.run(_serve(settings, servers, env["TODO_TEST_DAPRD"], api_port, notifications_port, console))
+    ports = (api_port, notifications_port, web_port)
+    asyncio.run(_serve(settings, servers, env["TODO_TEST_DAPRD"], ports, console))
 
 
 async def _serve(
     settings: Settings,
     servers: LocalServers,
     daprd: str,
-    api_port: int,
-    notifications_port: int,
+    ports: tuple[int, int, int],
     console: Console,
 ) -> None:
     workdir = settings.data_dir / "dev-stack"
@@ -58,23 +60,31 @@ async def _serve(
     def start(role: Role, ports: tuple[int, int, int, int]) -> Coroutine[None, None, ServiceProcess]:
         return spawn_service(role, settings, daprd=daprd, servers=servers, workdir=workdir, ports=ports)
 
-    api = await start(Role.api, (api_port, 3500, 50001, 9090))
+    api_port, notifications_port, web_port = ports
+    started: list[ServiceProcess] = []
     try:
-        notifications = await start(Role.notifications, (notifications_port, 3501, 50002, 9091))
+        for role, own in ((Role.api, (api_port, 3500, 50001, 9090)),
+                          (Role.notifications, (notifications_port, 3501, 50002, 9091)),
+                          (Role.web, (web_port, 3502, 50003, 9092))):  # fmt: skip
+            started.append(await start(role, own))
     except BaseException:
-        await api.stop()
+        for service in reversed(started):
+            await service.stop()
         raise
+    api, notifications, web = started
     console.print(
         Panel.fit(
+            f"Web UI              {web.url}   (sidecar todo-frontend: http 3502, metrics 9092; calls the "
+            f"API through it)\n"
             f"API                 {api.url}/docs   (sidecar todo-backend: http 3500, metrics 9090)\n"
             f"Notifications       {notifications.url}/healthz   (sidecar todo-notifications: http 3501, "
             f"metrics 9091)\n"
             f"Kafka {servers.kafka}   Redis {servers.redis}   PostgreSQL {settings.resolved_database_url}\n"
             f"Logs                {workdir}  (<app-id>.log, <app-id>.daprd.log)\n\nStop with Ctrl-C.",
-            title="todo dev stack: two services, two daprd, one Kafka",
+            title="todo dev stack: three services, three daprd, one Kafka",
         )
     )
-    await _until_interrupted(api, notifications)
+    await _until_interrupted(*started)
 
 
 async def _until_interrupted(*services: ServiceProcess) -> None:

@@ -1,4 +1,5 @@
-"""`todo dev stack` as a developer runs it: a real process with two sidecars; a reminder goes round Kafka."""
+"""`todo dev stack` as a developer runs it: three service processes with their sidecars; a reminder goes
+round Kafka, and the web UI reaches the API by Dapr service invocation."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.conftest import free_port
@@ -21,10 +23,10 @@ pytestmark = [pytest.mark.postgres, pytest.mark.dapr]
 TODO = str(Path(sys.executable).with_name("todo"))
 
 
-def test_the_dev_stack_runs_both_services_through_their_sidecars(
+def test_the_dev_stack_runs_three_services_through_their_sidecars(
     dapr_parts: DaprParts, tmp_path: Path
 ) -> None:
-    api_port, notifications_port = free_port(), free_port()
+    api_port, notifications_port, web_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("TODO_DATABASE_URL", "TODO_JWT_SECRET")}
     command = [
         TODO,
@@ -34,6 +36,8 @@ def test_the_dev_stack_runs_both_services_through_their_sidecars(
         str(api_port),
         "--notifications-port",
         str(notifications_port),
+        "--web-port",
+        str(web_port),
     ]
     process = subprocess.Popen(command, env={**env, "TODO_DATA_DIR": str(tmp_path)},
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
@@ -41,6 +45,7 @@ def test_the_dev_stack_runs_both_services_through_their_sidecars(
         base = f"http://127.0.0.1:{api_port}"
         wait_healthy(base, process, within=180)  # the first start may fetch Kafka and build daprd
         wait_healthy(f"http://127.0.0.1:{notifications_port}", process, within=60)
+        wait_healthy(f"http://127.0.0.1:{web_port}", process, within=60)
         email = f"{uuid.uuid4().hex}@example.com"
         token = call(base, "POST", "/api/auth/register", {"email": email, "password": "password123"})[1][
             "access_token"
@@ -52,11 +57,20 @@ def test_the_dev_stack_runs_both_services_through_their_sidecars(
             assert time.monotonic() < deadline
             time.sleep(0.2)
         assert [(n["kind"], n["task_id"]) for n in notes] == [("due", task["id"])]
+        through_dapr(f"http://127.0.0.1:{web_port}", token, task["title"])
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=60)
     text = output.decode()
-    assert "todo dev stack: two services, two daprd, one Kafka" in text
+    assert "todo dev stack: three services, three daprd, one Kafka" in text
     assert "Traceback" not in text
     running = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
     assert not [line for line in running.splitlines() if f"--app-port {api_port}" in line]  # no sidecar left
+
+
+def through_dapr(web: str, token: str, title: str) -> None:
+    """The web UI has no address for the API: its pages come through its sidecar."""
+    with httpx.Client(base_url=web, cookies={"todo_session": token}, timeout=30) as browser:
+        dashboard = browser.get("/")
+        assert dashboard.status_code == 200, dashboard.text
+        assert title in dashboard.text

@@ -101,6 +101,20 @@ def test_a_new_user_plans_a_day(chromium: Browser, app_url: tuple[str, str]) -> 
     expect(page.locator("[data-group=done_today]").get_by_text("Pay the electricity bill")).to_be_visible()
     expect(overdue.get_by_text("Nothing here.")).to_be_visible()
 
+    page.get_by_role("link", name="Recurring").click()
+    page.get_by_label("Title").fill("Weekly standup")
+    page.get_by_label("Repeats").select_option("weekly")
+    page.get_by_label("Mon", exact=True).check()
+    page.get_by_label("Wed", exact=True).check()
+    page.get_by_role("button", name="Preview the next five").click()
+    expect(page.locator("#preview li")).to_have_count(5)
+    weekdays = {text.split()[0] for text in page.locator("#preview li").all_inner_texts()}
+    assert weekdays == {"Mon", "Wed"}
+    shoot(page, "series")
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_text("every week on Mon, Wed")).to_be_visible()
+    page.get_by_role("link", name="Dashboard").click()
+
     # A task due in a few seconds, added elsewhere (the API, with this browser's session): its reminder
     # arrives here live, without a reload.
     token = next(c["value"] for c in context.cookies() if c["name"] == "todo_session")

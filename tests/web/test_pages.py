@@ -154,3 +154,47 @@ async def test_the_inbox_lists_notifications_and_marks_them_read(
     after = await browser.get("/notifications")
     assert 'id="unread-count">0<' in after.text
     assert f"/notifications/{note_id.group(1)}/read" not in after.text
+
+
+def series_form(**fields: str) -> dict[str, str]:
+    defaults = {"title": "Weekly standup", "recurrence_type": "weekly", "interval": "1",
+                "start": "2026-06-15T09:00", "timezone": "Europe/Berlin", "monthly_on": "day"}  # fmt: skip
+    return {**defaults, **fields}
+
+
+async def test_a_series_is_previewed_created_paused_and_deleted(browser: Browser) -> None:
+    await browser.sign_up(timezone="Europe/Berlin")
+    page = await browser.get("/series")
+    assert 'value="2026-06-15T15:00"' in page.text  # starts at the next full hour, Berlin time
+    fields = {**series_form(), "csrf_token": browser.csrf}
+    preview = await browser.http.post("/series/preview", data={**fields, "weekdays": ["MO", "WE"]})
+    assert preview.status_code == 200
+    assert re.findall(r"<li><time>([^<]+)</time></li>", preview.text) == [
+        "Mon 15 Jun, 09:00", "Wed 17 Jun, 09:00", "Mon 22 Jun, 09:00",
+        "Wed 24 Jun, 09:00", "Mon 29 Jun, 09:00",
+    ]  # fmt: skip
+    assert 'value="MO" checked' in preview.text  # the form keeps what was chosen
+    created = await browser.http.post("/series", data={**fields, "weekdays": ["MO", "WE"]})
+    assert (created.status_code, created.headers["location"]) == (303, "/series")
+    listing = (await browser.get("/series")).text
+    assert "every week on Mon, Wed" in listing
+    series_id = re.search(r'data-series-id="([^"]+)"', listing)
+    assert series_id
+    await browser.submit(f"/series/{series_id.group(1)}/pause")
+    assert "paused" in (await browser.get("/series")).text
+    await browser.submit(f"/series/{series_id.group(1)}/resume")
+    assert ">paused<" not in (await browser.get("/series")).text
+    await browser.submit(f"/series/{series_id.group(1)}/delete")
+    assert "No recurring tasks yet" in (await browser.get("/series")).text
+
+
+async def test_a_series_the_api_refuses_keeps_the_form_and_names_the_field(browser: Browser) -> None:
+    await browser.sign_up()
+    await browser.get("/series")
+    fields = {**series_form(interval="0"), "csrf_token": browser.csrf}
+    refused = await browser.http.post("/series/preview", data=fields)
+    assert refused.status_code == 422
+    assert 'id="recurrence_interval-error"' in refused.text
+    assert 'value="Weekly standup"' in refused.text
+    forged = await browser.http.post("/series", data={**fields, "csrf_token": "forged"})
+    assert forged.status_code == 403

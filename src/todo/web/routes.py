@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import APIRouter, Depends, Form, Request
@@ -16,6 +17,7 @@ from todo.clock import Clock
 from todo.web import present
 from todo.web.backend import Backend, BackendError
 from todo.web.pages import Page, SignedIn, page, signed_in
+from todo.web.series_form import FREQUENCIES, WEEKDAYS, SeriesForm, describe, monthly_choices
 from todo.web.session import check_csrf, sign_in, sign_out
 
 router = APIRouter(include_in_schema=False)
@@ -160,6 +162,89 @@ async def reopen_task(request: Request, task_id: str, user: UserDep, csrf: Csrf 
     check_csrf(request, csrf)
     await user.call("POST", f"/api/tasks/{task_id}/uncomplete")
     return _back(request.headers.get("referer") or "/")
+
+
+# --- recurring series ---------------------------------------------------------------------------------
+
+
+@router.get("/series")
+async def series_list(request: Request, user: UserDep) -> Response:
+    start = (_now(request) + timedelta(hours=1)).astimezone(ZoneInfo(user.timezone))
+    form = SeriesForm(start=start.strftime("%Y-%m-%dT%H:00"), timezone=user.timezone)
+    return await _series_page(request, user, form)
+
+
+@router.post("/series/preview")
+async def series_preview(request: Request, user: UserDep) -> Response:
+    form = await _series_form(request)
+    try:
+        answer = await user.call(
+            "POST", "/api/recurring-tasks/preview", json=form.to_api(), params={"limit": 5}
+        )
+    except BackendError as exc:
+        if exc.status != 422:
+            raise
+        return await _series_page(request, user, form, refused=exc)
+    zone = answer["timezone"]
+    preview = [
+        present.local_time(present.parse_instant(t) or _now(request), zone) for t in answer["occurrences"]
+    ]
+    return await _series_page(request, user, form, preview=preview)
+
+
+@router.post("/series")
+async def series_create(request: Request, user: UserDep) -> Response:
+    form = await _series_form(request)
+    try:
+        await user.call("POST", "/api/recurring-tasks", json=form.to_api())
+    except BackendError as exc:
+        if exc.status != 422:
+            raise
+        return await _series_page(request, user, form, refused=exc)
+    return _back("/series")
+
+
+@router.post("/series/{series_id}/{action}")
+async def series_action(
+    request: Request, series_id: str, action: str, user: UserDep, csrf: Csrf = None
+) -> Response:
+    check_csrf(request, csrf)
+    if action == "delete":
+        await user.call("DELETE", f"/api/recurring-tasks/{series_id}")
+    elif action in ("pause", "resume"):
+        await user.call("PUT", f"/api/recurring-tasks/{series_id}", json={"is_active": action == "resume"})
+    else:
+        raise BackendError(404, "no such action")
+    return _back("/series")
+
+
+def _next_local(series: dict[str, Any]) -> str | None:
+    due = present.parse_instant(series["next_due_at"])
+    return None if due is None else present.local_time(due, series["timezone"])
+
+
+async def _series_form(request: Request) -> SeriesForm:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    return SeriesForm.from_form(form, [str(d) for d in form.getlist("weekdays")])
+
+
+async def _series_page(
+    request: Request,
+    user: SignedIn,
+    form: SeriesForm,
+    *,
+    preview: list[str] | None = None,
+    refused: BackendError | None = None,
+) -> Response:
+    answer = await user.call("GET", "/api/recurring-tasks", params={"page_size": 100})
+    rows = [{**s, "rule": describe(s), "next": _next_local(s)} for s in answer["items"]]
+    data = {"series": rows, "form": form, "preview": preview, "weekdays": WEEKDAYS,
+            "monthly_choices": monthly_choices(), "frequencies": FREQUENCIES}  # fmt: skip
+    context = Page(title="Recurring", user=user, data=data)
+    if refused is not None:
+        context.error, context.field_errors = _sentence(refused), _by_field(refused)
+    return page(request, "series.html", context, status=422 if refused is not None else 200)
 
 
 # --- notifications -------------------------------------------------------------------------------------

@@ -1,0 +1,106 @@
+"""The recurring-series form: what a person picks (every 2 weeks on Mon and Wed; monthly on the last
+Friday) turned into the API's fields, with an RRULE only when the plain fields cannot say it. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+WEEKDAYS = (
+    ("MO", "Mon"),
+    ("TU", "Tue"),
+    ("WE", "Wed"),
+    ("TH", "Thu"),
+    ("FR", "Fri"),
+    ("SA", "Sat"),
+    ("SU", "Sun"),
+)
+ORDINALS = (("1", "first"), ("2", "second"), ("3", "third"), ("4", "fourth"), ("-1", "last"))
+FREQUENCIES = ("daily", "weekly", "monthly", "yearly")
+
+
+@dataclass
+class SeriesForm:
+    title: str = ""
+    description: str = ""
+    priority: str = "2"
+    tags: str = ""
+    recurrence_type: str = "weekly"
+    interval: str = "1"
+    start: str = ""  # datetime-local, wall time in `timezone`
+    end: str = ""
+    count: str = ""
+    timezone: str = ""
+    weekdays: list[str] = field(default_factory=list)  # weekly: MO, TU, ...
+    monthly_on: str = (
+        "day"  # monthly: "day" (the start's day of month) or "<ordinal> <weekday>", e.g. "-1 FR"
+    )
+    from_completion: bool = False
+
+    @classmethod
+    def from_form(cls, form: Mapping[str, Any], weekdays: list[str]) -> SeriesForm:
+        text = {k: str(v).strip() for k, v in form.items() if isinstance(v, str)}
+        return cls(
+            title=text.get("title", ""), description=text.get("description", ""),
+            priority=text.get("priority", "2"), tags=text.get("tags", ""),
+            recurrence_type=text.get("recurrence_type", "weekly"), interval=text.get("interval", "1") or "1",
+            start=text.get("start", ""), end=text.get("end", ""), count=text.get("count", ""),
+            timezone=text.get("timezone", ""), weekdays=[d for d, _ in WEEKDAYS if d in weekdays],
+            monthly_on=text.get("monthly_on", "day") or "day",
+            from_completion=text.get("repeat_from") == "completion",
+        )  # fmt: skip
+
+    def to_api(self) -> dict[str, Any]:
+        """The API's fields. Numbers that are not numbers go through as typed: the API names the field."""
+        body: dict[str, Any] = {
+            "title": self.title,
+            "priority": _number(self.priority),
+            "tags": [t.strip() for t in self.tags.split(",") if t.strip()],
+            "recurrence_type": self.recurrence_type,
+            "recurrence_interval": _number(self.interval),
+            "start_date": self.start,
+            "repeat_from": "completion" if self.from_completion else "schedule",
+        }
+        optional = {"description": self.description, "end_date": self.end, "timezone": self.timezone,
+                    "count": _number(self.count) if self.count else "", "rrule": self.rrule()}  # fmt: skip
+        body.update({k: v for k, v in optional.items() if v not in ("", None)})
+        return body
+
+    def rrule(self) -> str | None:
+        interval = f";INTERVAL={self.interval}" if self.interval not in ("", "1") else ""
+        if self.recurrence_type == "weekly" and self.weekdays:
+            return f"FREQ=WEEKLY{interval};BYDAY={','.join(self.weekdays)}"
+        if self.recurrence_type == "monthly" and self.monthly_on != "day":
+            ordinal, _, day = self.monthly_on.partition(" ")
+            return f"FREQ=MONTHLY{interval};BYDAY={ordinal}{day}"
+        return None
+
+
+def monthly_choices() -> list[tuple[str, str]]:
+    """("-1 FR", "the last Fri") and friends, after "the start's day of the month"."""
+    return [("day", "on the start's day of the month")] + [
+        (f"{o} {d}", f"on the {word} {name}") for o, word in ORDINALS for d, name in WEEKDAYS
+    ]
+
+
+def _number(text: str) -> int | str:
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def describe(series: Mapping[str, Any]) -> str:
+    """`every 2 weeks on Mon, Wed`, `monthly on the last Fri`: a series' rule in words."""
+    unit = {"daily": "day", "weekly": "week", "monthly": "month", "yearly": "year"}[series["recurrence_type"]]
+    rule = dict(part.split("=", 1) for part in (series.get("rrule") or "").split(";") if "=" in part)
+    interval = int(rule.get("INTERVAL", series.get("recurrence_interval") or 1))
+    words = f"every {unit}" if interval == 1 else f"every {interval} {unit}s"
+    days = dict(WEEKDAYS)
+    byday = [d for d in rule.get("BYDAY", "").split(",") if d]
+    if byday and all(d in days for d in byday):
+        words += " on " + ", ".join(days[d] for d in byday)
+    elif len(byday) == 1:
+        ordinal, day = byday[0][:-2], byday[0][-2:]
+        words += f" on the {dict(ORDINALS).get(ordinal, ordinal)} {days.get(day, day)}"
+    if series.get("repeat_from") == "completion":
+        words += ", counted from each completion"
+    return words

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import httpx
 
+from tests.api.test_channels import Webhook
 from tests.conftest import settle
 from tests.web.conftest import Browser
 from todo.bootstrap import Container
@@ -198,3 +199,44 @@ async def test_a_series_the_api_refuses_keeps_the_form_and_names_the_field(brows
     assert 'value="Weekly standup"' in refused.text
     forged = await browser.http.post("/series", data={**fields, "csrf_token": "forged"})
     assert forged.status_code == 403
+
+
+async def test_settings_change_the_profile_and_say_what_is_wrong(browser: Browser) -> None:
+    await browser.sign_up(timezone="UTC")
+    await browser.get("/settings")
+    saved = await browser.http.post("/settings/profile", data={
+        "csrf_token": browser.csrf, "display_name": "Ada L.", "timezone": "Asia/Tokyo",
+        "reminder_minutes": ["60", "0"]})  # fmt: skip
+    assert (saved.status_code, saved.headers["location"]) == (303, "/settings?saved=profile")
+    page = (await browser.get("/settings?saved=profile")).text
+    assert 'value="Asia/Tokyo"' in page
+    assert '<span class="who">Ada L.</span>' in page
+    assert 'value="60"\n             checked' in page
+    assert 'value="1440"\n             checked' not in page
+    refused = await browser.http.post("/settings/profile", data={
+        "csrf_token": browser.csrf, "display_name": "Ada", "timezone": "Mars/Olympus"})  # fmt: skip
+    assert refused.status_code == 422
+    assert 'id="timezone-error"' in refused.text
+
+
+async def test_channels_are_added_tested_and_removed(browser: Browser, webhooks: list[Webhook]) -> None:
+    await browser.sign_up()
+    await browser.get("/settings")
+    unknown = await browser.submit("/settings/channels/add", {"label": "Nope", "url": "nosuch://x"})
+    assert unknown.status_code == 422
+    assert 'id="url-error"' in unknown.text
+    assert 'value="nosuch://x"' in unknown.text  # kept for correcting
+    for label, hook in (("Works", webhooks[0]), ("Refuses", webhooks[1])):
+        added = await browser.submit("/settings/channels/add", {"label": label, "url": hook.url})
+        assert added.status_code == 303
+    tested = await browser.submit("/settings/channels/test")
+    assert tested.status_code == 200
+    assert re.search(r'class="ok" role="status">Sent<', tested.text)
+    assert re.search(r'class="failed" role="status">Failed: [^<]+<', tested.text)
+    assert len(webhooks[0].received) == 1
+    page = (await browser.get("/settings")).text
+    first = re.search(r'action="/settings/channels/([^/"]+)/remove"', page)
+    assert first
+    await browser.submit(f"/settings/channels/{first.group(1)}/remove")
+    after = (await browser.get("/settings")).text
+    assert after.count('/remove"') == 1

@@ -247,6 +247,85 @@ async def _series_page(
     return page(request, "series.html", context, status=422 if refused is not None else 200)
 
 
+# --- settings ------------------------------------------------------------------------------------------
+
+REMINDER_LEADS = ((10080, "1 week before"), (1440, "1 day before"), (60, "1 hour before"),
+                  (15, "15 minutes before"), (0, "at the due time"))  # fmt: skip
+
+
+@router.get("/settings")
+async def settings_page(request: Request, user: UserDep) -> Response:
+    return await _settings_page(request, user)
+
+
+@router.post("/settings/profile")
+async def save_profile(request: Request, user: UserDep) -> Response:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    leads = {int(m) for m in map(str, form.getlist("reminder_minutes")) if m.isdigit()}
+    changes = {"display_name": str(form.get("display_name") or "").strip(),
+               "timezone": str(form.get("timezone") or "").strip(),
+               "reminder_minutes": sorted(leads, reverse=True)}  # fmt: skip
+    try:
+        await user.call("PATCH", "/api/me", json=changes)
+    except BackendError as exc:
+        if exc.status != 422:
+            raise
+        return await _settings_page(request, user, refused=exc)
+    return _back("/settings?saved=profile")
+
+
+@router.post("/settings/channels/add")
+async def add_channel(
+    request: Request,
+    user: UserDep,
+    csrf: Csrf = None,
+    label: Annotated[str, Form()] = "",
+    url: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf)
+    kept = [{"id": c["id"]} for c in await user.call("GET", "/api/me/channels")]
+    try:
+        await user.call("PUT", "/api/me/channels", json=[*kept, {"label": label, "url": url}])
+    except BackendError as exc:
+        if exc.status != 422:
+            raise
+        return await _settings_page(request, user, refused=exc, channel_form={"label": label, "url": url})
+    return _back("/settings?saved=channels")
+
+
+@router.post("/settings/channels/{channel_id}/remove")
+async def remove_channel(request: Request, channel_id: str, user: UserDep, csrf: Csrf = None) -> Response:
+    check_csrf(request, csrf)
+    kept = [{"id": c["id"]} for c in await user.call("GET", "/api/me/channels") if c["id"] != channel_id]
+    await user.call("PUT", "/api/me/channels", json=kept)
+    return _back("/settings?saved=channels")
+
+
+@router.post("/settings/channels/test")
+async def send_channel_test(request: Request, user: UserDep, csrf: Csrf = None) -> Response:
+    check_csrf(request, csrf)
+    results = await user.call("POST", "/api/me/channels/test")
+    return await _settings_page(request, user, test_results=results)
+
+
+async def _settings_page(
+    request: Request,
+    user: SignedIn,
+    *,
+    refused: BackendError | None = None,
+    channel_form: dict[str, str] | None = None,
+    test_results: list[dict[str, Any]] | None = None,
+) -> Response:
+    channels = await user.call("GET", "/api/me/channels")
+    data = {"channels": channels, "leads": REMINDER_LEADS, "test_results": test_results,
+            "channel_form": channel_form or {}, "saved": request.query_params.get("saved")}  # fmt: skip
+    context = Page(title="Settings", user=user, data=data)
+    if refused is not None:
+        context.error, context.field_errors = _sentence(refused), _by_field(refused)
+    return page(request, "settings.html", context, status=422 if refused is not None else 200)
+
+
 # --- notifications -------------------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from pydantic import BaseModel
 
 from todo.clock import Clock
 from todo.web import present
@@ -50,18 +51,22 @@ async def login_form(request: Request) -> Response:
     return page(request, "login.html", Page(title="Sign in"))
 
 
+class Credentials(BaseModel):
+    csrf_token: str = ""
+    email: str = ""
+    password: str = ""
+    timezone: str = "UTC"  # sign-up only
+
+
+CredentialsForm = Annotated[Credentials, Form()]
+
+
 @router.post("/login")
-async def login(
-    request: Request,
-    backend: BackendDep,
-    csrf: Csrf = None,
-    email: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-) -> Response:
-    check_csrf(request, csrf)
-    retry = Page(title="Sign in", form={"email": email})
-    return await _sign_in_through(request, backend, "/api/auth/login", {"email": email, "password": password},
-                                  "login.html", retry)  # fmt: skip
+async def login(request: Request, backend: BackendDep, form: CredentialsForm) -> Response:
+    check_csrf(request, form.csrf_token)
+    retry = Page(title="Sign in", form={"email": form.email})
+    fields = {"email": form.email, "password": form.password}
+    return await _sign_in_through(request, backend, "/api/auth/login", fields, "login.html", retry)
 
 
 @router.get("/signup")
@@ -70,17 +75,10 @@ async def signup_form(request: Request) -> Response:
 
 
 @router.post("/signup")
-async def signup(
-    request: Request,
-    backend: BackendDep,
-    csrf: Csrf = None,
-    email: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    timezone: Annotated[str, Form()] = "UTC",
-) -> Response:
-    check_csrf(request, csrf)
-    fields = {"email": email, "password": password, "timezone": timezone or "UTC"}
-    retry = Page(title="Create your account", form={"email": email, "timezone": timezone})
+async def signup(request: Request, backend: BackendDep, form: CredentialsForm) -> Response:
+    check_csrf(request, form.csrf_token)
+    fields = {"email": form.email, "password": form.password, "timezone": form.timezone or "UTC"}
+    retry = Page(title="Create your account", form={"email": form.email, "timezone": form.timezone})
     return await _sign_in_through(request, backend, "/api/auth/register", fields, "signup.html", retry)
 
 
@@ -275,22 +273,23 @@ async def save_profile(request: Request, user: UserDep) -> Response:
     return _back("/settings?saved=profile")
 
 
+class NewChannel(BaseModel):
+    csrf_token: str = ""
+    label: str = ""
+    url: str = ""
+
+
 @router.post("/settings/channels/add")
-async def add_channel(
-    request: Request,
-    user: UserDep,
-    csrf: Csrf = None,
-    label: Annotated[str, Form()] = "",
-    url: Annotated[str, Form()] = "",
-) -> Response:
-    check_csrf(request, csrf)
+async def add_channel(request: Request, user: UserDep, form: Annotated[NewChannel, Form()]) -> Response:
+    check_csrf(request, form.csrf_token)
     kept = [{"id": c["id"]} for c in await user.call("GET", "/api/me/channels")]
+    wanted = {"label": form.label, "url": form.url}
     try:
-        await user.call("PUT", "/api/me/channels", json=[*kept, {"label": label, "url": url}])
+        await user.call("PUT", "/api/me/channels", json=[*kept, wanted])
     except BackendError as exc:
         if exc.status != 422:
             raise
-        return await _settings_page(request, user, refused=exc, channel_form={"label": label, "url": url})
+        return await _settings_page(request, user, refused=exc, channel_form=wanted)
     return _back("/settings?saved=channels")
 
 

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.install.stamp
 
-.PHONY: install run test lint typecheck pytest devstack-up devstack-down bench bench-relay bench-reminders bench-pipeline lock clean
+.PHONY: install run test lint typecheck pytest devstack-up devstack-down bench bench-relay bench-reminders bench-pipeline screenshots lock clean
 
 install: $(STAMP)
 
@@ -48,6 +48,9 @@ bench-reminders: install devstack-up
 
 bench-pipeline: install devstack-up
 	env $$(scripts/devstack env) $(BIN)/python bench/event_pipeline.py
+
+screenshots: install devstack-up
+	env $$(scripts/devstack env) TODO_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q tests/web/test_browser.py
 
 lock:
 	$(BIN)/uv pip compile --quiet --python $(BIN)/python pyproject.toml --extra dev -o requirements.lock

@@ -292,7 +292,7 @@ def _report(r: dict[str, Any], opts: Options) -> Sequence[str]:
         "",
         f"Command: `{opts.command()}` (`make bench-pipeline` runs the default). "
         "All on this machine's 2 cores, as in a deployment: the API service and the notifications service, "
-        "each its own process (`todo serve`) with its own daprd 1.16 sidecar; one Kafka 4.1 broker (KRaft, "
+        "each its own process (`todo serve`) with its own daprd 1.18 sidecar; one Kafka 4.1 broker (KRaft, "
         f"{partitions}); PostgreSQL 15; {writes}. The relay publishes through the "
         "sidecar's bulk API; the notifications service receives bulk deliveries (up to 500) and runs its "
         "consumers (analytics, reminder schedule) on them, side by side. Latency is from the writer's "

@@ -1,5 +1,5 @@
 """`todo dev stack` as a developer runs it: three service processes with their sidecars; a reminder goes
-round Kafka, and the web UI reaches the API by Dapr service invocation."""
+round Kafka, and the web UI reaches the API by Dapr service invocation (pages and the live stream)."""
 
 from __future__ import annotations
 
@@ -69,8 +69,11 @@ def test_the_dev_stack_runs_three_services_through_their_sidecars(
 
 
 def through_dapr(web: str, token: str, title: str) -> None:
-    """The web UI has no address for the API: its pages come through its sidecar."""
+    """The web UI has no address for the API: its pages and its live stream come through its sidecar."""
     with httpx.Client(base_url=web, cookies={"todo_session": token}, timeout=30) as browser:
         dashboard = browser.get("/")
         assert dashboard.status_code == 200, dashboard.text
         assert title in dashboard.text
+        with browser.stream("GET", "/live") as live:  # Server-Sent Events through service invocation
+            assert live.headers["content-type"].startswith("text/event-stream")
+            assert next(live.iter_lines()) == "event: unread"

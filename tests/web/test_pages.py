@@ -211,8 +211,8 @@ async def test_settings_change_the_profile_and_say_what_is_wrong(browser: Browse
     page = (await browser.get("/settings?saved=profile")).text
     assert 'value="Asia/Tokyo"' in page
     assert '<span class="who">Ada L.</span>' in page
-    assert 'value="60"\n             checked' in page
-    assert 'value="1440"\n             checked' not in page
+    assert re.search(r'value="60"\s+checked', page)
+    assert not re.search(r'value="1440"\s+checked', page)
     refused = await browser.http.post("/settings/profile", data={
         "csrf_token": browser.csrf, "display_name": "Ada", "timezone": "Mars/Olympus"})  # fmt: skip
     assert refused.status_code == 422
@@ -240,3 +240,60 @@ async def test_channels_are_added_tested_and_removed(browser: Browser, webhooks:
     await browser.submit(f"/settings/channels/{first.group(1)}/remove")
     after = (await browser.get("/settings")).text
     assert after.count('/remove"') == 1
+
+
+async def test_the_task_list_filters_sorts_and_pages(browser: Browser) -> None:
+    await browser.sign_up(timezone="UTC")
+    await browser.get("/")
+    await add(browser, "Write the report", "2026-06-15T18:00", tags="work")
+    await add(browser, "Pay rent", "2026-06-14T09:00", priority="1")
+    await add(browser, "Buy milk")
+    work = (await browser.get("/tasks?tag=work")).text
+    assert "Write the report" in work
+    assert "Buy milk" not in work
+    overdue = (await browser.get("/tasks?due_state=overdue")).text
+    assert "Pay rent" in overdue
+    assert "Write the report" not in overdue
+    by_due = (await browser.get("/tasks?sort=due_date&status=open")).text
+    assert by_due.index("Pay rent") < by_due.index("Write the report") < by_due.index("Buy milk")
+    assert "Buy milk" in (await browser.get("/tasks?q=milk")).text
+    refused = await browser.get("/tasks?priority=9")
+    assert refused.status_code == 200
+    assert re.search(r'role="alert">priority: [^<]+<', refused.text)  # the API's reason, no crash
+
+
+async def test_a_task_is_edited_reminded_snoozed_and_deleted(
+    browser: Browser, container: Container, clock: FrozenClock
+) -> None:
+    await browser.sign_up(timezone="Europe/Berlin")
+    await browser.get("/")
+    await add(browser, "Write the report")
+    listing = (await browser.get("/tasks")).text
+    task_id = re.search(r'data-task-id="([^"]+)"', listing)
+    assert task_id
+    edit_url = f"/tasks/{task_id.group(1)}"
+    form = (await browser.get(edit_url)).text
+    assert 'value="Write the report"' in form
+    saved = await browser.http.post(edit_url, data={
+        "csrf_token": browser.csrf, "title": "Write the Q2 report", "description": "numbers",
+        "due": "2026-06-15T20:00", "priority": "1", "tags": "work, q2",
+        "own_reminders": "yes", "reminder_minutes": ["60"]})  # fmt: skip
+    assert (saved.status_code, saved.headers["location"]) == (303, f"{edit_url}?saved=1")
+    await settle(container)
+    page = (await browser.get(edit_url)).text
+    assert 'value="Write the Q2 report"' in page
+    assert 'value="2026-06-15T20:00"' in page  # Berlin wall time, as typed
+    assert re.search(r"<strong>due soon</strong> <time[^>]*>Mon 15 Jun, 19:00</time>", page)  # an hour before
+    snoozed = await browser.submit(f"{edit_url}/snooze", {"minutes": "60"})
+    assert snoozed.status_code == 303
+    await settle(container)
+    assert "<strong>snooze</strong>" in (await browser.get(edit_url)).text
+    refused = await browser.http.post(
+        edit_url, data={"csrf_token": browser.csrf, "title": "", "priority": "2"}
+    )
+    assert refused.status_code == 422
+    assert "title" in refused.text
+    await browser.submit(f"{edit_url}/delete")
+    gone = await browser.get(edit_url)
+    assert gone.status_code == 404
+    assert "not found" in gone.text

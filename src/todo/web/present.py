@@ -108,3 +108,8 @@ def _group_of(due: datetime | None, now: datetime) -> str:
 def start_of_day(now: datetime, timezone: str) -> datetime:
     """Local midnight of `now`'s day in `timezone`."""
     return now.astimezone(ZoneInfo(timezone)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def input_value(moment: datetime | None, timezone: str) -> str:
+    """A moment as a `datetime-local` field shows it: wall time in the user's timezone, to the minute."""
+    return "" if moment is None else moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%dT%H:%M")

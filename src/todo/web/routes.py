@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -160,6 +161,93 @@ async def reopen_task(request: Request, task_id: str, user: UserDep, csrf: Csrf 
     check_csrf(request, csrf)
     await user.call("POST", f"/api/tasks/{task_id}/uncomplete")
     return _back(request.headers.get("referer") or "/")
+
+
+TASK_FILTERS = ("status", "due_state", "priority", "tag", "q", "sort")
+
+
+@router.get("/tasks")
+async def task_list(request: Request, user: UserDep) -> Response:
+    """Every task, filtered and sorted by what the query string asks (the filter form is a GET)."""
+    chosen = {k: v for k in TASK_FILTERS if (v := request.query_params.get(k, "").strip())}
+    page_number = (
+        int(request.query_params.get("page", "1") or 1)
+        if request.query_params.get("page", "1").isdigit()
+        else 1
+    )
+    try:
+        answer = await user.call("GET", "/api/tasks", params={**chosen, "page": page_number, "page_size": 25})
+    except BackendError as exc:
+        if exc.status != 422:
+            raise
+        answer, request.state.flash_error = {"items": [], "total": 0}, _sentence(exc)
+    now = _now(request)
+    tasks = [present.task_view(t, now, user.timezone) for t in answer["items"]]
+    pages = max(1, -(-answer["total"] // 25))
+    data = {"tasks": tasks, "total": answer["total"], "chosen": chosen, "page_number": page_number,
+            "pages": pages, "query": lambda **extra: urlencode({**chosen, **extra})}  # fmt: skip
+    return page(request, "tasks.html", Page(title="Tasks", user=user, data=data))
+
+
+@router.get("/tasks/{task_id}")
+async def task_edit_form(request: Request, task_id: str, user: UserDep) -> Response:
+    return await _task_page(request, user, task_id)
+
+
+@router.post("/tasks/{task_id}")
+async def task_save(request: Request, task_id: str, user: UserDep) -> Response:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    text = {k: str(form.get(k) or "").strip() for k in ("title", "description", "due", "priority", "tags")}
+    leads = sorted({int(m) for m in map(str, form.getlist("reminder_minutes")) if m.isdigit()}, reverse=True)
+    changes: dict[str, Any] = {
+        "title": text["title"],
+        "description": text["description"] or None,
+        "due_date": text["due"] or None,
+        "priority": int(text["priority"]) if text["priority"].isdigit() else text["priority"],
+        "tags": [t.strip() for t in text["tags"].split(",") if t.strip()],
+        "reminder_minutes": None if form.get("own_reminders") != "yes" else leads,
+    }
+    try:
+        await user.call("PATCH", f"/api/tasks/{task_id}", json=changes)
+    except BackendError as exc:
+        if exc.status != 422:
+            raise
+        return await _task_page(request, user, task_id, refused=exc)
+    return _back(f"/tasks/{task_id}?saved=1")
+
+
+@router.post("/tasks/{task_id}/snooze")
+async def task_snooze(
+    request: Request, task_id: str, user: UserDep, csrf: Csrf = None, minutes: Annotated[int, Form()] = 10
+) -> Response:
+    check_csrf(request, csrf)
+    await user.call("POST", f"/api/tasks/{task_id}/snooze", json={"minutes": minutes})
+    return _back(f"/tasks/{task_id}?saved=snooze")
+
+
+@router.post("/tasks/{task_id}/delete")
+async def task_delete(request: Request, task_id: str, user: UserDep, csrf: Csrf = None) -> Response:
+    check_csrf(request, csrf)
+    await user.call("DELETE", f"/api/tasks/{task_id}")
+    return _back("/tasks")
+
+
+async def _task_page(
+    request: Request, user: SignedIn, task_id: str, *, refused: BackendError | None = None
+) -> Response:
+    task = await user.call("GET", f"/api/tasks/{task_id}")
+    reminders = await user.call("GET", f"/api/tasks/{task_id}/reminders")
+    now = _now(request)
+    planned = [{**r, "when": present.local_time(present.parse_instant(r["fire_at"]) or now, user.timezone)}
+               for r in reminders if r["state"] == "pending"]  # fmt: skip
+    data = {"task": task, "view": present.task_view(task, now, user.timezone), "reminders": planned,
+            "due_value": present.input_value(present.parse_instant(task["due_date"]), user.timezone),
+            "leads": REMINDER_LEADS, "saved": request.query_params.get("saved")}  # fmt: skip
+    context = Page(title="Edit task", user=user, data=data)
+    if refused is not None:
+        context.error, context.field_errors = _sentence(refused), _by_field(refused)
+    return page(request, "task.html", context, status=422 if refused is not None else 200)
 
 
 # --- recurring series ---------------------------------------------------------------------------------
@@ -400,4 +488,5 @@ def _by_field(exc: BackendError) -> dict[str, str]:
 def _sentence(exc: BackendError) -> str:
     if not exc.fields:
         return exc.message
-    return "; ".join(f"{f['field'].replace('_', ' ')}: {f['reason']}" for f in exc.fields)
+    named = ((f["field"].removeprefix("query.").replace("_", " "), f["reason"]) for f in exc.fields)
+    return "; ".join(f"{name}: {reason}" for name, reason in named)

@@ -297,3 +297,20 @@ async def test_a_task_is_edited_reminded_snoozed_and_deleted(
     gone = await browser.get(edit_url)
     assert gone.status_code == 404
     assert "not found" in gone.text
+
+
+async def test_insights_draw_the_days_and_the_streak(browser: Browser) -> None:
+    await browser.sign_up(timezone="UTC")
+    await browser.get("/")
+    await add(browser, "One")
+    await add(browser, "Two")
+    listing = (await browser.get("/tasks")).text
+    first = re.search(r'data-task-id="([^"]+)"', listing)
+    assert first
+    await browser.submit(f"/tasks/{first.group(1)}/complete")
+    page = (await browser.get("/insights?days=7")).text
+    assert re.search(r'id="current-streak">1 day<', page)
+    assert "<title>Mon 15 Jun: 2 created</title>" in page
+    assert "<title>Mon 15 Jun: 1 completed</title>" in page
+    assert len(re.findall(r'<rect class="bar-', page)) == 14  # two bars for each of 7 days
+    assert 'aria-current="page">7 days<' in page

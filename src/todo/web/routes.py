@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from todo.clock import Clock
 from todo.web import present
 from todo.web.backend import Backend, BackendError
+from todo.web.chart import daily_chart
 from todo.web.pages import Page, SignedIn, page, signed_in
 from todo.web.series_form import FREQUENCIES, WEEKDAYS, SeriesForm, describe, monthly_choices
 from todo.web.session import check_csrf, sign_in, sign_out
@@ -331,6 +332,18 @@ async def _series_page(
     if refused is not None:
         context.error, context.field_errors = _sentence(refused), _by_field(refused)
     return page(request, "series.html", context, status=422 if refused is not None else 200)
+
+
+# --- insights ------------------------------------------------------------------------------------------
+
+
+@router.get("/insights")
+async def insights(request: Request, user: UserDep) -> Response:
+    asked = request.query_params.get("days", "14")
+    days = int(asked) if asked in ("7", "14", "30", "90") else 14
+    stats = await user.call("GET", "/api/stats", params={"days": days})
+    data = {"stats": stats, "chart": daily_chart(stats["days"]), "days": days}
+    return page(request, "insights.html", Page(title="Insights", user=user, data=data))
 
 
 # --- settings ------------------------------------------------------------------------------------------

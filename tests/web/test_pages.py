@@ -314,3 +314,28 @@ async def test_insights_draw_the_days_and_the_streak(browser: Browser) -> None:
     assert "<title>Mon 15 Jun: 1 completed</title>" in page
     assert len(re.findall(r'<rect class="bar-', page)) == 14  # two bars for each of 7 days
     assert 'aria-current="page">7 days<' in page
+
+
+async def test_a_series_is_edited_in_its_own_words(browser: Browser) -> None:
+    await browser.sign_up(timezone="Europe/Berlin")
+    await browser.get("/series")
+    fields = {**series_form(end="2026-12-31T09:00"), "csrf_token": browser.csrf}
+    await browser.http.post("/series", data={**fields, "weekdays": ["MO", "WE"]})
+    series_id = re.search(r'data-series-id="([^"]+)"', (await browser.get("/series")).text)
+    assert series_id
+    edit = (await browser.get(f"/series/{series_id.group(1)}")).text
+    assert "Edit “Weekly standup”" in edit
+    assert 'value="2026-06-15T09:00"' in edit  # the start in the series' own timezone
+    assert 'value="2026-12-31T09:00"' in edit
+    assert re.search(r'value="MO"\s+checked', edit)
+    assert re.search(r'value="WE"\s+checked', edit)
+    changed = {**series_form(title="Team review", recurrence_type="monthly", monthly_on="-1 FR"),
+               "csrf_token": browser.csrf}  # fmt: skip
+    saved = await browser.http.post(f"/series/{series_id.group(1)}", data=changed)
+    assert (saved.status_code, saved.headers["location"]) == (303, "/series")
+    listing = (await browser.get("/series")).text
+    assert "Team review" in listing
+    assert "every month on the last Fri" in listing
+    again = (await browser.get(f"/series/{series_id.group(1)}")).text
+    assert 'value="2026-12-31T09:00"' not in again  # the end date was cleared: the form sent none
+    assert re.search(r'value="-1 FR"\s+selected', again)

@@ -291,6 +291,28 @@ async def series_create(request: Request, user: UserDep) -> Response:
     return _back("/series")
 
 
+@router.get("/series/{series_id}")
+async def series_edit_form(request: Request, series_id: str, user: UserDep) -> Response:
+    series = await user.call("GET", f"/api/recurring-tasks/{series_id}")
+    zone = series["timezone"]
+    start = present.input_value(present.parse_instant(series["start_date"]), zone)
+    end = present.input_value(present.parse_instant(series["end_date"]), zone)
+    return await _series_page(request, user, SeriesForm.from_series(series, start, end), editing=series_id)
+
+
+@router.post("/series/{series_id}")
+async def series_save(request: Request, series_id: str, user: UserDep) -> Response:
+    form = await _series_form(request)
+    changes = {"end_date": None, "count": None, "rrule": None, **form.to_api()}  # what was cleared is cleared
+    try:
+        await user.call("PUT", f"/api/recurring-tasks/{series_id}", json=changes)
+    except BackendError as exc:
+        if exc.status != 422:
+            raise
+        return await _series_page(request, user, form, refused=exc, editing=series_id)
+    return _back("/series")
+
+
 @router.post("/series/{series_id}/{action}")
 async def series_action(
     request: Request, series_id: str, action: str, user: UserDep, csrf: Csrf = None
@@ -323,10 +345,11 @@ async def _series_page(
     *,
     preview: list[str] | None = None,
     refused: BackendError | None = None,
+    editing: str | None = None,
 ) -> Response:
     answer = await user.call("GET", "/api/recurring-tasks", params={"page_size": 100})
     rows = [{**s, "rule": describe(s), "next": _next_local(s)} for s in answer["items"]]
-    data = {"series": rows, "form": form, "preview": preview, "weekdays": WEEKDAYS,
+    data = {"series": rows, "form": form, "preview": preview, "weekdays": WEEKDAYS, "editing": editing,
             "monthly_choices": monthly_choices(), "frequencies": FREQUENCIES}  # fmt: skip
     context = Page(title="Recurring", user=user, data=data)
     if refused is not None:

@@ -51,6 +51,24 @@ class SeriesForm:
             from_completion=text.get("repeat_from") == "completion",
         )  # fmt: skip
 
+    @classmethod
+    def from_series(cls, series: Mapping[str, Any], start_local: str, end_local: str) -> SeriesForm:
+        """The form showing a saved series (its times in its timezone, as a `datetime-local` has them)."""
+        rule = dict(part.split("=", 1) for part in (series.get("rrule") or "").split(";") if "=" in part)
+        byday = [d for d in rule.get("BYDAY", "").split(",") if d]
+        weekly = [d for d in byday if d in dict(WEEKDAYS)]
+        nth = len(byday) == 1 and byday[0] not in dict(WEEKDAYS)
+        monthly = f"{byday[0][:-2]} {byday[0][-2:]}" if nth else "day"
+        return cls(
+            title=series["title"], description=series.get("description") or "",
+            priority=str(series["priority"]), tags=", ".join(series.get("tags") or []),
+            recurrence_type=series["recurrence_type"],
+            interval=str(rule.get("INTERVAL", series["recurrence_interval"])), start=start_local,
+            end=end_local, count="" if series.get("count") is None else str(series["count"]),
+            timezone=series["timezone"], weekdays=weekly, monthly_on=monthly,
+            from_completion=series.get("repeat_from") == "completion",
+        )  # fmt: skip
+
     def to_api(self) -> dict[str, Any]:
         """The API's fields. Numbers that are not numbers go through as typed: the API names the field."""
         body: dict[str, Any] = {

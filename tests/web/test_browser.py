@@ -138,3 +138,31 @@ def test_a_new_user_plans_a_day(chromium: Browser, app_url: tuple[str, str]) -> 
     shoot(page, "dashboard-phone")
     assert problems == []
     context.close()
+
+
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+  .map(el => el.outerHTML)"""
+
+
+def test_every_page_labels_its_controls_and_starts_with_a_skip_link(
+    chromium: Browser, app_url: tuple[str, str]
+) -> None:
+    web, _ = app_url
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, timezone_id="Europe/Berlin")
+    page = context.new_page()
+    page.goto(f"{web}/signup")
+    expect(page.get_by_label("Timezone")).to_have_value("Europe/Berlin")
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_label("Password").fill("password123")
+    page.keyboard.press("Enter")  # the form submits from the keyboard
+    expect(page).to_have_url(f"{web}/")
+    quick_add(page, "Something to edit")
+    task_url = page.get_by_role("link", name="Something to edit").get_attribute("href")
+    for path in ("/", "/tasks", str(task_url), "/series", "/notifications", "/insights", "/settings"):
+        page.goto(f"{web}{path}")
+        assert page.evaluate(UNLABELLED) == [], path
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Skip to content", path
+    context.close()

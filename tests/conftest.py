@@ -177,11 +177,13 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 20.0)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Say plainly whether the PostgreSQL and Dapr/Kafka parts of the suite ran (CI must show they did)."""
+    """Say plainly whether the PostgreSQL, Dapr/Kafka and browser parts of the suite ran (CI must show
+    they did)."""
     parts = {
         "postgres": f"PostgreSQL tests ({os.environ.get(PG_ENV, 'not configured')})",
         "dapr": f"Dapr + Kafka tests (daprd {os.environ.get('TODO_TEST_DAPRD', 'not configured')}, "
         f"Kafka {os.environ.get('TODO_TEST_KAFKA', 'not configured')})",
+        "browser": f"Browser tests (Chromium {os.environ.get('TODO_TEST_CHROMIUM', 'not configured')})",
     }
     for marker, label in parts.items():
         counts = {

@@ -35,7 +35,7 @@ async def test_signing_up_signs_in_with_an_httponly_cookie(browser: Browser) -> 
     dashboard = await browser.get("/")
     assert dashboard.status_code == 200
     assert '<span class="who">ada</span>' in dashboard.text  # the display name defaults to the email's name
-    for title in ("Overdue", "Due soon", "Upcoming", "No date", "Done today"):
+    for title in ("Overdue", "Due soon", "Upcoming", "No date", "Today"):
         assert f">{title} <" in dashboard.text
 
 

@@ -47,7 +47,7 @@ def create_web_app(settings: Settings, backend: Backend | None = None, clock: Cl
                   openapi_url=None)  # fmt: skip
     app.state.settings = settings
     app.state.backend = backend
-    app.state.clock = clock or SystemClock()  # "in 3 hours" and "Done today" are relative to it
+    app.state.clock = clock or SystemClock()  # "in 3 hours" and "done today" are relative to it
     app.state.closing = asyncio.Event()  # set on shutdown: live streams end so the server can stop
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(router)

@@ -72,6 +72,7 @@ def task_view(task: Mapping[str, Any], now: datetime, timezone: str) -> TaskView
 class Group:
     key: str
     title: str
+    hint: str = ""
     tasks: list[TaskView] = field(default_factory=list)
 
 
@@ -82,9 +83,10 @@ def dashboard_groups(
     timezone: str,
 ) -> list[Group]:
     """Open tasks in Overdue, Due soon (the next 24 hours), Upcoming and No date, each in the API's order
-    (by due time); then Done today: what was completed since local midnight."""
+    (by due time); then Today: what was completed since local midnight (what is due today is already in
+    Overdue or Due soon)."""
     groups = [Group("overdue", "Overdue"), Group("due_soon", "Due soon"), Group("upcoming", "Upcoming"),
-              Group("none", "No date"), Group("done_today", "Done today")]  # fmt: skip
+              Group("none", "No date"), Group("done_today", "Today", "done since midnight")]  # fmt: skip
     by_key = {g.key: g for g in groups}
     for task in open_tasks:
         due = parse_instant(task.get("due_date"))

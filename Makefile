@@ -22,6 +22,7 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/hadolint --failure-threshold info Dockerfile
 
 typecheck: install
 	$(BIN)/mypy
@@ -54,6 +55,7 @@ screenshots: install devstack-up
 
 lock:
 	$(BIN)/uv pip compile --quiet --python $(BIN)/python pyproject.toml --extra dev -o requirements.lock
+	$(BIN)/uv pip compile --quiet --python $(BIN)/python pyproject.toml --generate-hashes -o requirements.prod.lock
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -28,7 +28,7 @@ typecheck: install
 	$(BIN)/mypy
 
 devstack-up:
-	scripts/devstack up postgres redis kafka kafka3 daprd chromium
+	scripts/devstack up postgres redis kafka kafka3 daprd chromium tools
 
 devstack-down:
 	scripts/devstack down

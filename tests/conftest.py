@@ -41,6 +41,17 @@ def postgres_url_or_fail() -> str:
     pytest.skip(f"{PG_ENV} not set; start PostgreSQL with `scripts/devstack up` or use `make test`")
 
 
+def devstack_tool(env: str, what: str, part: str) -> str:
+    """The path in `env` of a program scripts/devstack provides; in CI its absence fails the run."""
+    path = os.environ.get(env)
+    if path and Path(path).exists():
+        return path
+    message = f"{what} not available: run `make test` (scripts/devstack up {part})"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     path: Path = tmp_path_factory.mktemp("db") / "test.db"

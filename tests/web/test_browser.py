@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.conftest import free_port
+from tests.conftest import devstack_tool, free_port
 from tests.test_cli import start, stop
 
 pytestmark = pytest.mark.browser
@@ -25,12 +25,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    path = os.environ.get("TODO_TEST_CHROMIUM")
-    if not path or not Path(path).exists():
-        message = "Chromium not available: run `make test` (scripts/devstack up chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    path = devstack_tool("TODO_TEST_CHROMIUM", "Chromium", "chromium")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
         yield browser

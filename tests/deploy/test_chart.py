@@ -5,6 +5,7 @@ them."""
 
 from __future__ import annotations
 
+import importlib.resources
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ CHART = ROOT / "deploy" / "helm" / "todo"
 DAPR_FILES = sorted((ROOT / "deploy" / "dapr").glob("*.yaml"))
 VALUES = [None, "values-doks.yaml", "values-minikube.yaml"]
 KUBE_VERSIONS = ["1.29.0", "1.33.0"]
+VALIDATED_VERSIONS = ["1.29.0", "1.30.0", "1.31.0", "1.32.0", "1.33.0"]
+DAPR_KINDS = "Component,Configuration,Resiliency,Subscription"  # CRDs: Kubernetes' own schemas lack them
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +35,45 @@ def render(helm: str, values: str | None, kube_version: str = "1.31.0") -> tuple
         command += ["-f", str(CHART / values)]
     text = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return text, [doc for doc in yaml.safe_load_all(text) if doc]
+
+
+@pytest.fixture(scope="module")
+def kubeconform() -> str:
+    return devstack_tool("TODO_KUBECONFORM", "kubeconform", "tools")
+
+
+@pytest.fixture(scope="module")
+def k8s_schemas(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The strict Kubernetes schemas of PyPI's kubernetes-validate, offline. Each refers to its version's
+    `/api/_definitions.json`; kubeconform reads files, so that reference becomes this copy's file URL."""
+    source = importlib.resources.files("kubernetes_validate") / "kubernetes-json-schema"
+    target = tmp_path_factory.mktemp("k8s-schemas")
+    for version in VALIDATED_VERSIONS:
+        folder = target / f"v{version}-local-strict"
+        folder.mkdir()
+        definitions = f"file://{folder}/_definitions.json"
+        for schema in (source / f"v{version}-local-strict").iterdir():
+            text = schema.read_text().replace('"/api/_definitions.json', f'"{definitions}')
+            (folder / schema.name).write_text(text)
+    return target
+
+
+@pytest.mark.parametrize("kube_version", VALIDATED_VERSIONS)
+@pytest.mark.parametrize("values", VALUES)
+def test_the_manifests_are_valid_kubernetes(
+    helm: str, kubeconform: str, k8s_schemas: Path, values: str | None, kube_version: str
+) -> None:
+    text, _ = render(helm, values, kube_version)
+    location = f"{k8s_schemas}/{{{{.NormalizedKubernetesVersion}}}}-local{{{{.StrictSuffix}}}}/"
+    location += "{{.ResourceKind}}{{.KindSuffix}}.json"
+    command = [kubeconform, "-strict", "-summary", "-kubernetes-version", kube_version,
+               "-schema-location", location, "-skip", DAPR_KINDS, "-"]  # fmt: skip
+    result = subprocess.run(command, input=text, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Invalid: 0, Errors: 0" in result.stdout
+    assert (
+        "Valid: 16," in result.stdout
+    )  # every Kubernetes object was checked, none skipped for lack of schema
 
 
 @pytest.mark.parametrize("values", VALUES)

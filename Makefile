@@ -23,6 +23,8 @@ lint: install
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/hadolint --failure-threshold info Dockerfile
+	scripts/devstack up shellcheck
+	shellcheck scripts/devstack
 
 typecheck: install
 	$(BIN)/mypy

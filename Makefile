@@ -30,7 +30,7 @@ typecheck: install
 	$(BIN)/mypy
 
 devstack-up:
-	scripts/devstack up postgres redis kafka kafka3 daprd chromium tools
+	scripts/devstack up postgres redis kafka kafka3 daprd chromium tools prometheus
 
 devstack-down:
 	scripts/devstack down

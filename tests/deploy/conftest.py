@@ -1,0 +1,1 @@
+from tests.api.test_channels import webhooks  # noqa: F401 (a fixture: webhook servers on loopback)

@@ -1,0 +1,69 @@
+"""The alert rules: checked and unit-tested by the real promtool (Debian's `prometheus` package, installed by
+scripts/devstack up prometheus), and every metric they name is one our services export."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from tests.api.test_channels import Webhook, put_channels
+from tests.conftest import Register, announce, devstack_tool, settle
+from todo.bootstrap import Container
+from todo.events.envelope import TASK_DUE
+
+MONITORING = Path(__file__).resolve().parents[2] / "deploy" / "monitoring"
+FROM_KUBE_STATE_METRICS = {"kube_pod_container_status_restarts_total"}
+
+
+@pytest.fixture(scope="module")
+def promtool() -> str:
+    return devstack_tool("TODO_PROMTOOL", "promtool", "prometheus")
+
+
+def test_the_rules_are_valid_and_their_unit_tests_pass(promtool: str) -> None:
+    checked = subprocess.run([promtool, "check", "rules", "rules.yaml"], cwd=MONITORING,
+                             capture_output=True, text=True)  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "SUCCESS: 7 rules found" in checked.stdout
+    tested = subprocess.run([promtool, "test", "rules", "rules.test.yaml"], cwd=MONITORING,
+                            capture_output=True, text=True)  # fmt: skip
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def test_every_alert_has_a_unit_test() -> None:
+    rules = yaml.safe_load((MONITORING / "rules.yaml").read_text())
+    alerts = {r["alert"] for group in rules["groups"] for r in group["rules"]}
+    tests = yaml.safe_load((MONITORING / "rules.test.yaml").read_text())
+    tested = {t["alertname"] for case in tests["tests"] for t in case["alert_rule_test"] if t["exp_alerts"]}
+    assert alerts == tested
+
+
+async def test_every_metric_in_the_rules_is_exported_by_the_services(
+    client: httpx.AsyncClient, register: Register, container: Container, webhooks: list[Webhook]
+) -> None:
+    """A running all-in-one does what makes each series appear (an event published and consumed, a reminder
+    sent to one channel that takes it and one that refuses it), then /metrics is scraped."""
+    auth = await register()
+    await put_channels(client, auth, [{"url": hook.url} for hook in webhooks])
+    task = await client.post(
+        "/api/tasks", json={"title": "Due", "due_date": "2026-06-15T16:00:00Z"}, headers=auth
+    )
+    await announce(container, TASK_DUE, task.json()["id"])
+    await settle(container)
+    exposition = (await client.get("/metrics")).text
+    exported = {_family(name) for name in re.findall(r"^# TYPE (\S+) ", exposition, re.M)}
+    rules = (MONITORING / "rules.yaml").read_text()
+    named = set(re.findall(r"\b((?:todo|kube)_[a-z_]+)\b", rules)) - FROM_KUBE_STATE_METRICS
+    assert named, "no metric found in the rules"
+    families = {_family(name) for name in named}
+    assert families <= exported, f"not exported: {sorted(families - exported)}"
+
+
+def _family(name: str) -> str:
+    """A series name without the suffixes Prometheus adds to counters and histograms."""
+    return re.sub(r"_(total|bucket|count|sum)$", "", name)

@@ -37,6 +37,15 @@ class SignedIn:
     def name(self) -> str:
         return str(self.me.get("display_name") or self.me["email"])
 
+    async def attempt(self, method: str, path: str, **kwargs: Any) -> tuple[Any, BackendError | None]:
+        """Like `call`, but a 422 refusal is handed back (to show beside the form) instead of raised."""
+        try:
+            return await self.call(method, path, **kwargs), None
+        except BackendError as exc:
+            if exc.status != 422:
+                raise
+            return None, exc
+
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             return await self.backend.call(method, path, token=self.token, **kwargs)
@@ -67,7 +76,12 @@ class Page:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def page(request: Request, template: str, context: Page, *, status: int = 200) -> Response:
+def page(
+    request: Request, template: str, context: Page, *, status: int = 200, refused: BackendError | None = None
+) -> Response:
+    """Render `template`; with `refused`, as a 422 showing the API's reasons beside their fields."""
+    if refused is not None:
+        context.error, context.field_errors, status = sentence(refused), by_field(refused), 422
     error = context.error or getattr(request.state, "flash_error", None)
     response = TEMPLATES.TemplateResponse(
         request,
@@ -77,3 +91,16 @@ def page(request: Request, template: str, context: Page, *, status: int = 200) -
     )
     remember_csrf(request, response)
     return response
+
+
+def by_field(exc: BackendError) -> dict[str, str]:
+    """The API's reasons keyed by form field (`body.timezone` and `0.url` become `timezone` and `url`)."""
+    return {f["field"].split(".")[-1]: f["reason"] for f in exc.fields}
+
+
+def sentence(exc: BackendError) -> str:
+    """The API's refusal in one line, its field reasons named."""
+    if not exc.fields:
+        return exc.message
+    named = ((f["field"].removeprefix("query.").replace("_", " "), f["reason"]) for f in exc.fields)
+    return "; ".join(f"{name}: {reason}" for name, reason in named)

@@ -19,7 +19,7 @@ from todo.clock import Clock
 from todo.web import present
 from todo.web.backend import Backend, BackendError
 from todo.web.chart import daily_chart
-from todo.web.pages import Page, SignedIn, page, signed_in
+from todo.web.pages import Page, SignedIn, by_field, page, sentence, signed_in
 from todo.web.series_form import FREQUENCIES, WEEKDAYS, SeriesForm, describe, monthly_choices
 from todo.web.session import check_csrf, sign_in, sign_out
 
@@ -91,7 +91,7 @@ async def _sign_in_through(
     try:
         answer = await backend.call("POST", path, json=fields, client=_client(request))
     except BackendError as exc:
-        retry.error, retry.field_errors = exc.message, _by_field(exc)
+        retry.error, retry.field_errors = exc.message, by_field(exc)
         return page(request, template, retry, status=exc.status if exc.status in (401, 422, 429) else 400)
     token = answer["access_token"]
     response = _back("/")
@@ -140,12 +140,9 @@ async def add_task(
                               "tags": [t.strip() for t in tags.split(",") if t.strip()]}  # fmt: skip
     if due:
         fields["due_date"] = due  # wall time in the user's timezone, as the API reads an offset-less time
-    try:
-        await user.call("POST", "/api/tasks", json=fields)
-    except BackendError as exc:
-        if exc.status != 422:
-            raise
-        request.state.flash_error = _sentence(exc)
+    _, refused = await user.attempt("POST", "/api/tasks", json=fields)
+    if refused is not None:
+        request.state.flash_error = sentence(refused)
         return await _dashboard(request, user, status=422)
     return _back(request.headers.get("referer") or "/")
 
@@ -171,17 +168,13 @@ TASK_FILTERS = ("status", "due_state", "priority", "tag", "q", "sort")
 async def task_list(request: Request, user: UserDep) -> Response:
     """Every task, filtered and sorted by what the query string asks (the filter form is a GET)."""
     chosen = {k: v for k in TASK_FILTERS if (v := request.query_params.get(k, "").strip())}
-    page_number = (
-        int(request.query_params.get("page", "1") or 1)
-        if request.query_params.get("page", "1").isdigit()
-        else 1
+    asked = request.query_params.get("page", "1")
+    page_number = int(asked) if asked.isdigit() and int(asked) > 0 else 1
+    answer, refused = await user.attempt(
+        "GET", "/api/tasks", params={**chosen, "page": page_number, "page_size": 25}
     )
-    try:
-        answer = await user.call("GET", "/api/tasks", params={**chosen, "page": page_number, "page_size": 25})
-    except BackendError as exc:
-        if exc.status != 422:
-            raise
-        answer, request.state.flash_error = {"items": [], "total": 0}, _sentence(exc)
+    if refused is not None:
+        answer, request.state.flash_error = {"items": [], "total": 0}, sentence(refused)
     now = _now(request)
     tasks = [present.task_view(t, now, user.timezone) for t in answer["items"]]
     pages = max(1, -(-answer["total"] // 25))
@@ -209,12 +202,9 @@ async def task_save(request: Request, task_id: str, user: UserDep) -> Response:
         "tags": [t.strip() for t in text["tags"].split(",") if t.strip()],
         "reminder_minutes": None if form.get("own_reminders") != "yes" else leads,
     }
-    try:
-        await user.call("PATCH", f"/api/tasks/{task_id}", json=changes)
-    except BackendError as exc:
-        if exc.status != 422:
-            raise
-        return await _task_page(request, user, task_id, refused=exc)
+    _, refused = await user.attempt("PATCH", f"/api/tasks/{task_id}", json=changes)
+    if refused is not None:
+        return await _task_page(request, user, task_id, refused=refused)
     return _back(f"/tasks/{task_id}?saved=1")
 
 
@@ -245,10 +235,7 @@ async def _task_page(
     data = {"task": task, "view": present.task_view(task, now, user.timezone), "reminders": planned,
             "due_value": present.input_value(present.parse_instant(task["due_date"]), user.timezone),
             "leads": REMINDER_LEADS, "saved": request.query_params.get("saved")}  # fmt: skip
-    context = Page(title="Edit task", user=user, data=data)
-    if refused is not None:
-        context.error, context.field_errors = _sentence(refused), _by_field(refused)
-    return page(request, "task.html", context, status=422 if refused is not None else 200)
+    return page(request, "task.html", Page(title="Edit task", user=user, data=data), refused=refused)
 
 
 # --- recurring series ---------------------------------------------------------------------------------
@@ -264,14 +251,11 @@ async def series_list(request: Request, user: UserDep) -> Response:
 @router.post("/series/preview")
 async def series_preview(request: Request, user: UserDep) -> Response:
     form = await _series_form(request)
-    try:
-        answer = await user.call(
-            "POST", "/api/recurring-tasks/preview", json=form.to_api(), params={"limit": 5}
-        )
-    except BackendError as exc:
-        if exc.status != 422:
-            raise
-        return await _series_page(request, user, form, refused=exc)
+    answer, refused = await user.attempt(
+        "POST", "/api/recurring-tasks/preview", json=form.to_api(), params={"limit": 5}
+    )
+    if refused is not None:
+        return await _series_page(request, user, form, refused=refused)
     zone = answer["timezone"]
     preview = [
         present.local_time(present.parse_instant(t) or _now(request), zone) for t in answer["occurrences"]
@@ -282,12 +266,9 @@ async def series_preview(request: Request, user: UserDep) -> Response:
 @router.post("/series")
 async def series_create(request: Request, user: UserDep) -> Response:
     form = await _series_form(request)
-    try:
-        await user.call("POST", "/api/recurring-tasks", json=form.to_api())
-    except BackendError as exc:
-        if exc.status != 422:
-            raise
-        return await _series_page(request, user, form, refused=exc)
+    _, refused = await user.attempt("POST", "/api/recurring-tasks", json=form.to_api())
+    if refused is not None:
+        return await _series_page(request, user, form, refused=refused)
     return _back("/series")
 
 
@@ -304,12 +285,9 @@ async def series_edit_form(request: Request, series_id: str, user: UserDep) -> R
 async def series_save(request: Request, series_id: str, user: UserDep) -> Response:
     form = await _series_form(request)
     changes = {"end_date": None, "count": None, "rrule": None, **form.to_api()}  # what was cleared is cleared
-    try:
-        await user.call("PUT", f"/api/recurring-tasks/{series_id}", json=changes)
-    except BackendError as exc:
-        if exc.status != 422:
-            raise
-        return await _series_page(request, user, form, refused=exc, editing=series_id)
+    _, refused = await user.attempt("PUT", f"/api/recurring-tasks/{series_id}", json=changes)
+    if refused is not None:
+        return await _series_page(request, user, form, refused=refused, editing=series_id)
     return _back("/series")
 
 
@@ -351,10 +329,7 @@ async def _series_page(
     rows = [{**s, "rule": describe(s), "next": _next_local(s)} for s in answer["items"]]
     data = {"series": rows, "form": form, "preview": preview, "weekdays": WEEKDAYS, "editing": editing,
             "monthly_choices": monthly_choices(), "frequencies": FREQUENCIES}  # fmt: skip
-    context = Page(title="Recurring", user=user, data=data)
-    if refused is not None:
-        context.error, context.field_errors = _sentence(refused), _by_field(refused)
-    return page(request, "series.html", context, status=422 if refused is not None else 200)
+    return page(request, "series.html", Page(title="Recurring", user=user, data=data), refused=refused)
 
 
 # --- insights ------------------------------------------------------------------------------------------
@@ -388,12 +363,9 @@ async def save_profile(request: Request, user: UserDep) -> Response:
     changes = {"display_name": str(form.get("display_name") or "").strip(),
                "timezone": str(form.get("timezone") or "").strip(),
                "reminder_minutes": sorted(leads, reverse=True)}  # fmt: skip
-    try:
-        await user.call("PATCH", "/api/me", json=changes)
-    except BackendError as exc:
-        if exc.status != 422:
-            raise
-        return await _settings_page(request, user, refused=exc)
+    _, refused = await user.attempt("PATCH", "/api/me", json=changes)
+    if refused is not None:
+        return await _settings_page(request, user, refused=refused)
     return _back("/settings?saved=profile")
 
 
@@ -408,12 +380,9 @@ async def add_channel(request: Request, user: UserDep, form: Annotated[NewChanne
     check_csrf(request, form.csrf_token)
     kept = [{"id": c["id"]} for c in await user.call("GET", "/api/me/channels")]
     wanted = {"label": form.label, "url": form.url}
-    try:
-        await user.call("PUT", "/api/me/channels", json=[*kept, wanted])
-    except BackendError as exc:
-        if exc.status != 422:
-            raise
-        return await _settings_page(request, user, refused=exc, channel_form=wanted)
+    _, refused = await user.attempt("PUT", "/api/me/channels", json=[*kept, wanted])
+    if refused is not None:
+        return await _settings_page(request, user, refused=refused, channel_form=wanted)
     return _back("/settings?saved=channels")
 
 
@@ -443,10 +412,7 @@ async def _settings_page(
     channels = await user.call("GET", "/api/me/channels")
     data = {"channels": channels, "leads": REMINDER_LEADS, "test_results": test_results,
             "channel_form": channel_form or {}, "saved": request.query_params.get("saved")}  # fmt: skip
-    context = Page(title="Settings", user=user, data=data)
-    if refused is not None:
-        context.error, context.field_errors = _sentence(refused), _by_field(refused)
-    return page(request, "settings.html", context, status=422 if refused is not None else 200)
+    return page(request, "settings.html", Page(title="Settings", user=user, data=data), refused=refused)
 
 
 # --- notifications -------------------------------------------------------------------------------------
@@ -515,14 +481,3 @@ async def _next_unless(chunks: AsyncIterator[bytes], closing: asyncio.Event) -> 
 
 def _client(request: Request) -> str | None:
     return request.client.host if request.client else None
-
-
-def _by_field(exc: BackendError) -> dict[str, str]:
-    return {f["field"].split(".")[-1]: f["reason"] for f in exc.fields}
-
-
-def _sentence(exc: BackendError) -> str:
-    if not exc.fields:
-        return exc.message
-    named = ((f["field"].removeprefix("query.").replace("_", " "), f["reason"]) for f in exc.fields)
-    return "; ".join(f"{name}: {reason}" for name, reason in named)

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -64,6 +65,17 @@ async def test_a_task_travels_through_kafka_and_comes_back_as_effects(stack: Sta
         assert (note["kind"], note["title"], note["task_id"]) == ("due", "Due now: Through Kafka", task["id"])
 
 
+async def first_task_through(
+    http: httpx.AsyncClient, notifications: Service, email: str, title: str
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """Sign up and create one task, and wait until it went round Kafka (the group has joined): the auth
+    header and the task."""
+    auth = await register(http, email)
+    task = (await http.post("/api/tasks", json={"title": title}, headers=auth)).json()
+    await eventually(lambda: _equal(processed(notifications, "analytics"), 1), within=180)
+    return auth, task
+
+
 async def register(http: httpx.AsyncClient, email: str) -> dict[str, str]:
     response = await http.post("/api/auth/register", json={"email": email, "password": "password123"})
     assert response.status_code == 201, response.text
@@ -93,9 +105,7 @@ async def test_a_consumer_that_was_down_processes_every_missed_event_once(stack:
     api = await stack.start(Role.api)
     notifications = await stack.start(Role.notifications)
     async with httpx.AsyncClient(base_url=api.url, timeout=30) as http:
-        auth = await register(http, "down@example.com")
-        await http.post("/api/tasks", json={"title": "before"}, headers=auth)
-        await eventually(lambda: _equal(processed(notifications, "analytics"), 1), within=180)
+        auth, _ = await first_task_through(http, notifications, "down@example.com", "before")
         await notifications.stop()  # the service and its sidecar are gone
         ids = []
         for n in range(200):  # 1,000 changes: 200 creations and 800 edits
@@ -143,9 +153,7 @@ async def test_poison_goes_to_the_dead_letter_topic_and_duplicates_change_nothin
     notifications = await stack.start(Role.notifications)
     kafka = stack.parts.kafka
     async with httpx.AsyncClient(base_url=api.url, timeout=30) as http:
-        auth = await register(http, "poison@example.com")
-        task = (await http.post("/api/tasks", json={"title": "target"}, headers=auth)).json()
-        await eventually(lambda: _equal(processed(notifications, "analytics"), 1), within=180)
+        auth, task = await first_task_through(http, notifications, "poison@example.com", "target")
 
         producer = AIOKafkaProducer(bootstrap_servers=kafka)
         await producer.start()
@@ -221,9 +229,7 @@ async def test_writes_go_on_while_the_broker_is_down_and_nothing_is_lost(stack: 
     api = await stack.start(Role.api)
     notifications = await stack.start(Role.notifications)
     async with httpx.AsyncClient(base_url=api.url, timeout=30) as http:
-        auth = await register(http, "outage@example.com")
-        await http.post("/api/tasks", json={"title": "before the outage"}, headers=auth)
-        await eventually(lambda: _equal(processed(notifications, "analytics"), 1), within=180)
+        auth, _ = await first_task_through(http, notifications, "outage@example.com", "before the outage")
         await asyncio.to_thread(devstack, "stop", "kafka")
         try:
             written, outage_ends = 0, asyncio.get_running_loop().time() + 30

@@ -157,12 +157,8 @@ async def start_service(
     """Serve `role` with `TODO_TRANSPORT=dapr`, start its sidecar, wait until both are up. `ports` are the
     app's and the sidecar's HTTP, gRPC and metrics ports (free ones by default); `extra_consumers` join
     the service's own (a benchmark's probe, say)."""
-    app_port, http_port, grpc_port, metrics_port = ports or (
-        free_port(),
-        free_port(),
-        free_port(),
-        free_port(),
-    )
+    ports = ports or _free_ports()
+    app_port, http_port = ports[0], ports[1]
     app_id = APP_IDS[role]
     settings = settings.model_copy(
         update={"transport": Transport.dapr, "dapr_http_port": http_port, "app_id": app_id}
@@ -174,12 +170,7 @@ async def start_service(
     server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=app_port, log_config=None))
     serving = asyncio.create_task(server.serve())
     await _until(lambda: server.started, ready_within, f"{app_id} did not start")
-    resources = render_resources(workdir / "dapr", servers)
-    sidecar_ports = (http_port, grpc_port, metrics_port)
-    log_file = workdir / f"{app_id}.daprd.log"
-    sidecar = start_sidecar(
-        daprd, app_id=app_id, app_port=app_port, ports=sidecar_ports, resources=resources, log_file=log_file
-    )
+    sidecar = _sidecar_beside(daprd, app_id, ports, servers, workdir)
     service = Service(sidecar, app_port, container, server, serving)
     try:
         await _until(lambda: sidecar_ready(sidecar), ready_within, f"the sidecar of {app_id} did not start")
@@ -214,16 +205,13 @@ async def spawn_service(
     ready_within: float = 60,
 ) -> ServiceProcess:
     """Start `todo serve <role>` with `TODO_TRANSPORT=dapr` and its sidecar; wait until both answer."""
-    app_port, http_port, grpc_port, metrics_port = ports or tuple(free_port() for _ in range(4))
+    ports = ports or _free_ports()
+    app_port, http_port = ports[0], ports[1]
     app_id = APP_IDS[role]
     env = {**os.environ, **_service_env(settings), "TODO_TRANSPORT": "dapr", "TODO_APP_ID": app_id,
            "TODO_DAPR_HTTP_PORT": str(http_port)}  # fmt: skip
     process = _start_app(role, app_port, env, workdir / f"{app_id}.log")
-    resources = render_resources(workdir / "dapr", servers)
-    sidecar = start_sidecar(
-        daprd, app_id=app_id, app_port=app_port, ports=(http_port, grpc_port, metrics_port),
-        resources=resources, log_file=workdir / f"{app_id}.daprd.log",
-    )  # fmt: skip
+    sidecar = _sidecar_beside(daprd, app_id, ports, servers, workdir)
     service = ServiceProcess(sidecar, app_port, role, process)
     try:
         await _until(lambda: _healthy(service.url), ready_within, f"{app_id} did not start")
@@ -232,6 +220,21 @@ async def spawn_service(
         await service.stop()
         raise
     return service
+
+
+def _free_ports() -> tuple[int, int, int, int]:
+    return free_port(), free_port(), free_port(), free_port()
+
+
+def _sidecar_beside(
+    daprd: str, app_id: str, ports: tuple[int, int, int, int], servers: LocalServers, workdir: Path
+) -> Sidecar:
+    """Start the sidecar of the app on `ports[0]`, with the sidecar ports that follow, on local resources."""
+    app_port, *sidecar_ports = ports
+    return start_sidecar(
+        daprd, app_id=app_id, app_port=app_port, ports=(sidecar_ports[0], sidecar_ports[1], sidecar_ports[2]),
+        resources=render_resources(workdir / "dapr", servers), log_file=workdir / f"{app_id}.daprd.log",
+    )  # fmt: skip
 
 
 def _start_app(role: Role, port: int, env: dict[str, str], log_file: Path) -> subprocess.Popen[bytes]:

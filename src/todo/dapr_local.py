@@ -229,11 +229,14 @@ def _free_ports() -> tuple[int, int, int, int]:
 def _sidecar_beside(
     daprd: str, app_id: str, ports: tuple[int, int, int, int], servers: LocalServers, workdir: Path
 ) -> Sidecar:
-    """Start the sidecar of the app on `ports[0]`, with the sidecar ports that follow, on local resources."""
+    """Start the sidecar of the app on `ports[0]`, with the sidecar ports that follow, on local resources.
+    Each sidecar gets its own copy: daprd hot-reloads a resource file that is rewritten, and 1.18 then
+    registers its metrics twice and answers /metrics with a 500."""
     app_port, *sidecar_ports = ports
+    resources = render_resources(workdir / "dapr" / app_id, servers)
     return start_sidecar(
         daprd, app_id=app_id, app_port=app_port, ports=(sidecar_ports[0], sidecar_ports[1], sidecar_ports[2]),
-        resources=render_resources(workdir / "dapr", servers), log_file=workdir / f"{app_id}.daprd.log",
+        resources=resources, log_file=workdir / f"{app_id}.daprd.log",
     )  # fmt: skip
 
 

@@ -3,9 +3,11 @@ scripts/devstack up prometheus), and every metric they name is one our services 
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -57,11 +59,37 @@ async def test_every_metric_in_the_rules_is_exported_by_the_services(
     await settle(container)
     exposition = (await client.get("/metrics")).text
     exported = {_family(name) for name in re.findall(r"^# TYPE (\S+) ", exposition, re.M)}
-    rules = (MONITORING / "rules.yaml").read_text()
-    named = set(re.findall(r"\b((?:todo|kube)_[a-z_]+)\b", rules)) - FROM_KUBE_STATE_METRICS
-    assert named, "no metric found in the rules"
-    families = {_family(name) for name in named}
-    assert families <= exported, f"not exported: {sorted(families - exported)}"
+    for source, text in [("rules", (MONITORING / "rules.yaml").read_text()), ("dashboards", _queries())]:
+        named = set(re.findall(r"\b((?:todo|kube)_[a-z_]+)\b", text)) - FROM_KUBE_STATE_METRICS
+        assert named, f"no metric found in the {source}"
+        families = {_family(name) for name in named}
+        assert families <= exported, f"{source} name metrics not exported: {sorted(families - exported)}"
+
+
+def _queries() -> str:
+    return "\n".join(
+        t["expr"] for board in _dashboards().values() for p in board["panels"] for t in p["targets"]
+    )
+
+
+def _dashboards() -> dict[str, dict[str, Any]]:
+    return {
+        path.stem: json.loads(path.read_text()) for path in sorted((MONITORING / "dashboards").glob("*.json"))
+    }
+
+
+def test_the_dashboards_cover_api_pipeline_reminders_and_dapr_and_import_cleanly() -> None:
+    boards = _dashboards()
+    assert set(boards) == {"api", "pipeline", "reminders", "dapr"}
+    assert len({b["uid"] for b in boards.values()}) == 4
+    for name, board in boards.items():
+        ids = [panel["id"] for panel in board["panels"]]
+        assert len(ids) == len(set(ids)) >= 4, name
+        assert [v["name"] for v in board["templating"]["list"]] == ["datasource"], name
+        for panel in board["panels"]:  # every panel asks the chosen Prometheus, never a fixed one
+            assert panel["datasource"]["uid"] == "${datasource}", (name, panel["title"])
+            assert panel["targets"], (name, panel["title"])
+            assert all(t["expr"] for t in panel["targets"]), (name, panel["title"])
 
 
 def _family(name: str) -> str:

@@ -6,6 +6,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,7 +16,7 @@ from todo.db import utcnow
 from todo.events.envelope import CloudEvent, MalformedEvent
 from todo.events.models import ProcessedEvent
 from todo.events.transport import DeliveryStatus
-from todo.platform.metrics import CONSUMED
+from todo.platform.metrics import CONSUMED, EVENT_DELIVERY_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +86,21 @@ async def deliver_batch(
     except Exception:
         statuses = await _carefully(consumer, events, sessions)
     for event, status in zip(events, statuses, strict=False):
-        CONSUMED.labels(consumer=consumer.name, topic=event.topic, status=status.value).inc()
+        _count(consumer, event, status)
     return statuses
+
+
+def _count(consumer: Consumer, event: CloudEvent, status: DeliveryStatus) -> None:
+    CONSUMED.labels(consumer=consumer.name, topic=event.topic, status=status.value).inc()
+    if status is not DeliveryStatus.SUCCESS:
+        return
+    try:
+        written = datetime.fromisoformat(event.time)
+    except ValueError:
+        return  # a malformed time is the handler's business, not the latency's
+    if written.tzinfo is not None:
+        lag = (datetime.now(UTC) - written).total_seconds()
+        EVENT_DELIVERY_SECONDS.labels(consumer=consumer.name).observe(max(lag, 0.0))
 
 
 async def _all_at_once(consumer: Consumer, events: Sequence[CloudEvent], session: AsyncSession) -> None:

@@ -18,6 +18,12 @@ OUTBOX_OLDEST_AGE = Gauge("todo_outbox_oldest_age_seconds", "Age of the oldest u
 CONSUMED = Counter(
     "todo_events_consumed_total", "Events handled by consumers, by outcome", ["consumer", "topic", "status"]
 )
+EVENT_DELIVERY_SECONDS = Histogram(
+    "todo_event_delivery_seconds",
+    "From an event's time (its outbox commit) to a consumer handling it: the pipeline's end-to-end latency",
+    ["consumer"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
 CLOCK_LOOP_SECONDS = Histogram(
     "todo_clock_loop_duration_seconds",
     "Time one step of a background loop took (relay, recurrence, reminders, deliveries)",

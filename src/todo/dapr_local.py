@@ -46,8 +46,6 @@ def render_resources(dest: Path, servers: LocalServers, *, source: Path = DEPLOY
 
 
 def _localise(doc: dict[str, Any], servers: LocalServers) -> dict[str, Any]:
-    if doc.get("kind") == "Configuration":
-        doc["spec"].pop("mtls", None)  # no Sentry outside the cluster
     if doc.get("kind") != "Component":
         return doc
     local = {
@@ -55,10 +53,8 @@ def _localise(doc: dict[str, Any], servers: LocalServers) -> dict[str, Any]:
         "state.redis": {"redisHost": servers.redis, "enableTLS": "false"},
     }.get(doc["spec"]["type"], {})
     kept = [m for m in doc["spec"].get("metadata", []) if "secretKeyRef" not in m]  # no secrets locally
-    for item in kept:
-        if item["name"] in local:
-            item["value"] = local[item["name"]]
-    doc["spec"]["metadata"] = kept
+    kept = [m for m in kept if m["name"] not in local]
+    doc["spec"]["metadata"] = kept + [{"name": name, "value": value} for name, value in local.items()]
     return doc
 
 

@@ -13,7 +13,13 @@ from typing import Any
 
 import yaml
 
-Schema = dict[str, Any]
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML reads a bare `=` (an enum value in the operator's CRDs) as YAML 1.1's 'value' tag; it is the
+    string "="."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
 
 
 def strict(node: Any) -> Any:
@@ -37,7 +43,7 @@ def write_schemas(crd_files: list[Path], target: Path) -> list[str]:
     """Writes every served version of every CRD in the files; returns `group/kind_version` of each."""
     written = []
     for path in crd_files:
-        for crd in yaml.safe_load_all(path.read_text()):
+        for crd in yaml.load_all(path.read_text(), Loader=_Loader):
             if not crd or crd.get("kind") != "CustomResourceDefinition":
                 continue
             group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"].lower()

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from tests.conftest import devstack_tool
+from tests.deploy.crd_schemas import write_schemas
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy" / "helm" / "todo"
@@ -21,7 +22,8 @@ DAPR_FILES = sorted((ROOT / "deploy" / "dapr").glob("*.yaml"))
 VALUES = [None, "values-doks.yaml", "values-minikube.yaml"]
 KUBE_VERSIONS = ["1.29.0", "1.33.0"]
 VALIDATED_VERSIONS = ["1.29.0", "1.30.0", "1.31.0", "1.32.0", "1.33.0"]
-DAPR_KINDS = "Component,Configuration,Resiliency,Subscription"  # CRDs: Kubernetes' own schemas lack them
+KAGENT_CRDS = Path(__file__).with_name("kagent-crds.yaml")
+AI_OPS = ROOT / "deploy" / "ai-ops"
 
 
 @pytest.fixture(scope="module")
@@ -58,22 +60,55 @@ def k8s_schemas(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
+@pytest.fixture(scope="module")
+def crd_schemas(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """JSON schemas of the custom resources we render: Dapr's and the Prometheus operator's CRDs from their
+    Go modules (scripts/devstack up tools), kagent's from tests/deploy/kagent-crds.yaml."""
+    sources = Path(devstack_tool("TODO_SCHEMAS", "the CRD schemas", "tools"))
+    target = tmp_path_factory.mktemp("crd-schemas")
+    written = write_schemas([*sorted((sources / "crds").glob("*.yaml")), KAGENT_CRDS], target)
+    expected = {"dapr.io/component_v1alpha1", "dapr.io/subscription_v2alpha1",
+                "monitoring.coreos.com/prometheusrule_v1", "kagent.dev/agent_v1alpha2"}  # fmt: skip
+    assert expected <= set(written)
+    return target
+
+
+def kubeconform_check(
+    kubeconform: str, k8s_schemas: Path, crd_schemas: Path, text: str, kube_version: str
+) -> str:
+    """Validates every document strictly, refusing any kind without a schema; returns the summary."""
+    location = f"{k8s_schemas}/{{{{.NormalizedKubernetesVersion}}}}-local{{{{.StrictSuffix}}}}/"
+    location += "{{.ResourceKind}}{{.KindSuffix}}.json"
+    crds = f"{crd_schemas}/{{{{.Group}}}}/{{{{.ResourceKind}}}}_{{{{.ResourceAPIVersion}}}}.json"
+    command = [kubeconform, "-strict", "-summary", "-kubernetes-version", kube_version,
+               "-schema-location", location, "-schema-location", crds, "-"]  # fmt: skip
+    result = subprocess.run(command, input=text, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
 @pytest.mark.parametrize("kube_version", VALIDATED_VERSIONS)
 @pytest.mark.parametrize("values", VALUES)
 def test_the_manifests_are_valid_kubernetes(
-    helm: str, kubeconform: str, k8s_schemas: Path, values: str | None, kube_version: str
+    helm: str, kubeconform: str, k8s_schemas: Path, crd_schemas: Path, values: str | None, kube_version: str
 ) -> None:
-    text, _ = render(helm, values, kube_version)
-    location = f"{k8s_schemas}/{{{{.NormalizedKubernetesVersion}}}}-local{{{{.StrictSuffix}}}}/"
-    location += "{{.ResourceKind}}{{.KindSuffix}}.json"
-    command = [kubeconform, "-strict", "-summary", "-kubernetes-version", kube_version,
-               "-schema-location", location, "-skip", DAPR_KINDS, "-"]  # fmt: skip
-    result = subprocess.run(command, input=text, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Invalid: 0, Errors: 0" in result.stdout
-    assert (
-        "Valid: 16," in result.stdout
-    )  # every Kubernetes object was checked, none skipped for lack of schema
+    text, docs = render(helm, values, kube_version)
+    summary = kubeconform_check(kubeconform, k8s_schemas, crd_schemas, text, kube_version)
+    # every object checked against a schema: none skipped, none missing one
+    assert f"Valid: {len(docs)}, Invalid: 0, Errors: 0, Skipped: 0" in summary
+
+
+def test_kubeconform_refuses_a_field_a_custom_resource_does_not_have(
+    kubeconform: str, k8s_schemas: Path, crd_schemas: Path
+) -> None:
+    """The CRD schemas are strict: a misspelt field in a Dapr Subscription fails (so the passes above mean
+    something)."""
+    wrong = (DAPR_FILES[-1].read_text().split("\n---\n")[0]).replace("deadLetterTopic:", "deadLetterTopik:")
+    location = f"{crd_schemas}/{{{{.Group}}}}/{{{{.ResourceKind}}}}_{{{{.ResourceAPIVersion}}}}.json"
+    result = subprocess.run([kubeconform, "-strict", "-schema-location", location, "-"],
+                            input=wrong, capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 1
+    assert "deadLetterTopik" in result.stdout
 
 
 @pytest.mark.parametrize("values", VALUES)
@@ -173,3 +208,95 @@ def test_the_migration_runs_as_a_hook_before_install_and_upgrade(helm: str) -> N
 def _containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
     template = doc.get("spec", {}).get("template", {})
     return list(template.get("spec", {}).get("containers", [])) if isinstance(template, dict) else []
+
+
+def _policies(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        d["metadata"]["name"].removeprefix("todo-"): d["spec"] for d in docs if d["kind"] == "NetworkPolicy"
+    }
+
+
+def _ports(rules: list[dict[str, Any]], peer: dict[str, Any] | None = None) -> set[int]:
+    """The ports the rules open, to `peer` (None: to anyone, i.e. rules without from/to)."""
+    opened = set()
+    for rule in rules:
+        peers = rule.get("from", rule.get("to"))
+        applies = peers is None if peer is None else peers is not None and peer in peers
+        if applies:
+            opened |= {p["port"] for p in rule.get("ports", [])}
+    return opened
+
+
+def test_network_policies_allow_only_the_traffic_the_architecture_needs(helm: str) -> None:
+    _, docs = render(helm, None)
+    policies = _policies(docs)
+    assert set(policies) == {"backend", "notifications", "frontend"}
+    labels = {"app.kubernetes.io/name": "todo", "app.kubernetes.io/instance": "todo"}
+    frontend_pods = {"podSelector": {"matchLabels": {**labels, "app.kubernetes.io/component": "frontend"}}}
+    internet = [r for p in policies.values() for r in p["egress"] if "ipBlock" in r["to"][0]]
+    for name, spec in policies.items():
+        assert spec["policyTypes"] == ["Ingress", "Egress"], name  # default deny both ways
+        dns = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}
+        assert _ports(spec["egress"], dns) == {53}, name
+    # The web UI is the public entry; nothing else takes traffic from anywhere.
+    assert _ports(policies["frontend"]["ingress"]) == {3000}
+    assert _ports(policies["backend"]["ingress"]) == set() == _ports(policies["notifications"]["ingress"])
+    # Only the web UI's sidecar may invoke the API's sidecar; no one invokes the notifications service.
+    assert _ports(policies["backend"]["ingress"], frontend_pods) == {50002}
+    assert not any(50002 in _ports([r]) or 50002 in _ports([r], frontend_pods)
+                   for r in policies["notifications"]["ingress"])  # fmt: skip
+    # The web UI holds no database connection and never reaches the broker.
+    broker = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "redpanda"}}}
+    assert _ports(policies["frontend"]["egress"], broker) == set()
+    assert (
+        _ports(policies["backend"]["egress"], broker)
+        == {9093}
+        == _ports(policies["notifications"]["egress"], broker)
+    )
+    # Only the notifications service goes out to the internet (channels), and not to private ranges.
+    outside = [
+        r
+        for r in internet
+        if r["to"][0]["ipBlock"]["cidr"] == "0.0.0.0/0" and "except" in r["to"][0]["ipBlock"]
+    ]
+    assert len(outside) == 1
+    assert outside[0] in policies["notifications"]["egress"]
+    assert "10.0.0.0/8" in outside[0]["to"][0]["ipBlock"]["except"]
+
+
+def test_on_doks_the_databases_are_reached_only_inside_the_vpc(helm: str) -> None:
+    _, docs = render(helm, "values-doks.yaml")
+    for name, spec in _policies(docs).items():
+        blocks = [
+            r for r in spec["egress"] if "ipBlock" in r["to"][0] and "except" not in r["to"][0]["ipBlock"]
+        ]
+        assert blocks, name
+        assert {r["to"][0]["ipBlock"]["cidr"] for r in blocks} == {"10.120.0.0/20"}, name
+
+
+def test_the_ingress_sends_the_api_to_the_backend_and_the_rest_to_the_web_ui(helm: str) -> None:
+    _, docs = render(helm, "values-minikube.yaml")
+    (ingress,) = [d for d in docs if d["kind"] == "Ingress"]
+    (rule,) = ingress["spec"]["rules"]
+    routes = {p["path"]: p["backend"]["service"]["name"] for p in rule["http"]["paths"]}
+    assert (rule["host"], routes) == ("todo.local", {"/api": "todo-backend", "/": "todo-frontend"})
+    _, default = render(helm, None)
+    assert [d for d in default if d["kind"] == "Ingress"] == []  # off unless asked for
+
+
+def test_the_monitoring_objects_carry_the_repository_rules_and_dashboards(helm: str) -> None:
+    _, docs = render(helm, None)
+    kinds = {d["kind"]: d for d in docs}
+    monitoring = ROOT / "deploy" / "monitoring"
+    assert kinds["PrometheusRule"]["spec"] == yaml.safe_load((monitoring / "rules.yaml").read_text())
+    assert kinds["ServiceMonitor"]["spec"]["endpoints"][0]["port"] == "http"
+    assert kinds["PodMonitor"]["spec"]["podMetricsEndpoints"][0]["port"] == "dapr-metrics"
+    for monitor in ("PrometheusRule", "ServiceMonitor", "PodMonitor"):
+        assert kinds[monitor]["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    dashboards = kinds["ConfigMap"]
+    assert dashboards["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert dashboards["data"] == {
+        f"todo-{p.name}": p.read_text() for p in sorted((monitoring / "dashboards").glob("*.json"))
+    }
+    _, minikube = render(helm, "values-minikube.yaml")
+    assert not {"PrometheusRule", "ServiceMonitor", "PodMonitor", "ConfigMap"} & {d["kind"] for d in minikube}

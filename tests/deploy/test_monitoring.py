@@ -90,6 +90,11 @@ def test_the_dashboards_cover_api_pipeline_reminders_and_dapr_and_import_cleanly
             assert panel["datasource"]["uid"] == "${datasource}", (name, panel["title"])
             assert panel["targets"], (name, panel["title"])
             assert all(t["expr"] for t in panel["targets"]), (name, panel["title"])
+    rules = yaml.safe_load((MONITORING / "rules.yaml").read_text())
+    alerts = {r["alert"] for group in rules["groups"] for r in group["rules"]}
+    mentioned = set(re.findall(r"\bTodo[A-Z]\w+", json.dumps(boards)))
+    assert mentioned, "the panels name no alert"
+    assert mentioned <= alerts  # a panel that cites an alert cites one that exists
 
 
 def _family(name: str) -> str:

@@ -38,6 +38,5 @@ def test_the_local_copy_changes_only_addresses_tls_and_secrets(tmp_path: Path) -
         "false",
         False,
     )
-    assert "mtls" not in load(local / "configuration.yaml")[0]["spec"]
     assert load(local / "subscriptions.yaml") == load(DEPLOY_DAPR / "subscriptions.yaml")
     assert load(DEPLOY_DAPR / "pubsub.yaml")[0]["spec"]["type"] == "pubsub.kafka"  # no pubsub.redpanda type

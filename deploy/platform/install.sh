@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Installs what the todo chart runs on, from the projects' official Helm charts at pinned versions:
+# the Dapr control plane (mTLS on, highly available), Redpanda (3 brokers on persistent volumes, the
+# topics with replication factor 3) and kube-prometheus-stack (Prometheus operator, Grafana with its
+# dashboard sidecar). Idempotent: run it again to upgrade to the versions pinned here.
+#
+#   deploy/platform/install.sh [--dry-run] [--namespace todo] [--storage-class do-block-storage]
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=deploy/lib.sh
+source "$HERE/../lib.sh"
+
+DAPR_CHART_VERSION="1.18.0"              # the daprd the tests build (scripts/daprd/go.mod)
+REDPANDA_CHART_VERSION="26.2.7"
+KUBE_PROMETHEUS_STACK_VERSION="82.6.0"
+NAMESPACE="todo"
+STORAGE_CLASS="do-block-storage"
+PARTITIONS=6                             # per topic: up to 6 consumers of one group share a topic
+# The topics the services publish and read (todo.events.envelope.Topic) and the dead letters.
+TOPICS=(task-created task-updated task-completed task-deleted task-due-soon task-due recurring-task-due
+  dead-letters)
+
+usage() { sed -n '2,7s/^# \{0,1\}//p' "$0"; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dry-run) DRY_RUN=true ;;
+    --namespace) NAMESPACE="${2:?--namespace needs a value}"; shift ;;
+    --storage-class) STORAGE_CLASS="${2:?--storage-class needs a value}"; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument: $1" ;;
+  esac
+  shift
+done
+
+need helm kubectl
+
+say "Helm repositories"
+run helm repo add dapr https://dapr.github.io/helm-charts --force-update
+run helm repo add redpanda https://charts.redpanda.com --force-update
+run helm repo add prometheus-community https://prometheus-community.github.io/helm-charts --force-update
+run helm repo update dapr redpanda prometheus-community
+
+say "Dapr $DAPR_CHART_VERSION (namespace dapr-system)"
+run helm upgrade --install dapr dapr/dapr --version "$DAPR_CHART_VERSION" \
+  --namespace dapr-system --create-namespace \
+  --set global.ha.enabled=true --set global.mtls.enabled=true --wait --timeout 10m
+
+say "Redpanda $REDPANDA_CHART_VERSION (namespace $NAMESPACE, 3 brokers on $STORAGE_CLASS)"
+run helm upgrade --install redpanda redpanda/redpanda --version "$REDPANDA_CHART_VERSION" \
+  --namespace "$NAMESPACE" --create-namespace -f "$HERE/redpanda-values.yaml" \
+  --set storage.persistentVolume.storageClass="$STORAGE_CLASS" --wait --timeout 15m
+
+say "Topics (replication factor 3, $PARTITIONS partitions)"
+for topic in "${TOPICS[@]}"; do
+  if ! "$DRY_RUN" && kubectl -n "$NAMESPACE" exec redpanda-0 -c redpanda -- rpk topic describe "$topic" \
+      >/dev/null 2>&1; then
+    say "topic $topic exists"
+    continue
+  fi
+  run kubectl -n "$NAMESPACE" exec redpanda-0 -c redpanda -- \
+    rpk topic create "$topic" --replicas 3 --partitions "$PARTITIONS" --topic-config min.insync.replicas=2
+done
+
+say "kube-prometheus-stack $KUBE_PROMETHEUS_STACK_VERSION (namespace monitoring)"
+run helm upgrade --install kube-prometheus-stack prometheus-community/kube-prometheus-stack \
+  --version "$KUBE_PROMETHEUS_STACK_VERSION" --namespace monitoring --create-namespace \
+  -f "$HERE/monitoring-values.yaml" --wait --timeout 15m
+
+say "Done. Next: the secrets and the app (docs/operations.md, 'From an empty account to a running app')."

@@ -7,6 +7,15 @@ DRY_RUN=false
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# The options every script takes (the script defines `usage`).
+common_option() {
+  case "$1" in
+    --dry-run) DRY_RUN=true ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument: $1" ;;
+  esac
+}
+
 # Runs a command, or prints it in a dry run: words with shell metacharacters in single quotes, so that a
 # line can be pasted once its <placeholders> are filled in.
 run() {

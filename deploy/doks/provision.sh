@@ -25,12 +25,10 @@ usage() { sed -n '2,9s/^# \{0,1\}//p' "$0"; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --dry-run) DRY_RUN=true ;;
     --region) REGION="${2:?--region needs a value}"; shift ;;
     --name) NAME="${2:?--name needs a value}"; shift ;;
     --node-size) NODE_SIZE="${2:?--node-size needs a value}"; shift ;;
-    -h|--help) usage; exit 0 ;;
-    *) usage >&2; die "unknown argument: $1" ;;
+    *) common_option "$1" ;;
   esac
   shift
 done

@@ -18,11 +18,9 @@ usage() { sed -n '2,7s/^# \{0,1\}//p' "$0"; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --dry-run) DRY_RUN=true ;;
     --yes) YES=true ;;
     --name) NAME="${2:?--name needs a value}"; shift ;;
-    -h|--help) usage; exit 0 ;;
-    *) usage >&2; die "unknown argument: $1" ;;
+    *) common_option "$1" ;;
   esac
   shift
 done

@@ -25,11 +25,9 @@ usage() { sed -n '2,7s/^# \{0,1\}//p' "$0"; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --dry-run) DRY_RUN=true ;;
     --namespace) NAMESPACE="${2:?--namespace needs a value}"; shift ;;
     --storage-class) STORAGE_CLASS="${2:?--storage-class needs a value}"; shift ;;
-    -h|--help) usage; exit 0 ;;
-    *) usage >&2; die "unknown argument: $1" ;;
+    *) common_option "$1" ;;
   esac
   shift
 done

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,6 +12,7 @@ from rich.panel import Panel
 
 from todo import __version__
 from todo.config import ConfigError, Role, Settings, ensure_jwt_secret
+from todo.dapr_local import DEPLOY_DAPR, LocalServers, render_resources
 from todo.platform import logging as todo_logging
 
 app = typer.Typer(help="todo: an event-driven task platform.", no_args_is_help=True)
@@ -170,6 +172,22 @@ def dev_stack(
     except devstack_runner.NotACheckout as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
+
+
+@dev.command("dapr-resources")
+def dev_dapr_resources(
+    out: Annotated[Path, typer.Argument(help="Directory to write the resources into")],
+    kafka: Annotated[str, typer.Option(help="Kafka / Redpanda bootstrap address, host:port")],
+    redis: Annotated[str, typer.Option(help="Redis address, host:port")],
+    source: Annotated[Path, typer.Option(help="The cluster's Dapr files")] = DEPLOY_DAPR,
+) -> None:
+    """Write deploy/dapr's resources for sidecars outside the cluster (compose.yaml, your own daprd): the
+    same files with these broker and Redis addresses, no TLS to Redis, no secret references."""
+    if not source.is_dir():
+        console.print(f"[red]error:[/red] {source} is not a directory of Dapr resources (give --source)")
+        raise typer.Exit(2)
+    render_resources(out, LocalServers(kafka=kafka, redis=redis), source=source)
+    console.print(f"Dapr resources for {kafka} and {redis} written to {out}")
 
 
 def _run(config: uvicorn.Config) -> None:

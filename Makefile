@@ -25,6 +25,8 @@ lint: install
 	$(BIN)/hadolint --failure-threshold info Dockerfile
 	scripts/devstack up shellcheck
 	shellcheck -x scripts/devstack deploy/lib.sh deploy/*/*.sh
+	scripts/devstack up tools
+	env $$(scripts/devstack env) sh -c '"$$TODO_ACTIONLINT" -no-color .github/workflows/*.yml'
 
 typecheck: install
 	$(BIN)/mypy

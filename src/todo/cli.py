@@ -174,6 +174,42 @@ def dev_stack(
         raise typer.Exit(2) from exc
 
 
+@app.command()
+def smoke(
+    url: Annotated[str, typer.Argument(help="The API's base URL, e.g. http://127.0.0.1:8000")],
+    email: Annotated[str, typer.Option(help="The smoke-test account")] = "smoke-test@todo.invalid",
+    password: Annotated[
+        str, typer.Option(envvar="TODO_SMOKE_PASSWORD", help="Its password (env TODO_SMOKE_PASSWORD)")
+    ] = "",
+) -> None:
+    """Check a running API end to end (health, database, sign-in, create/read/delete a task); exit 1 on
+    the first failure. The deploy pipeline runs it after `helm upgrade` and rolls back when it fails."""
+    import asyncio
+
+    import httpx
+    from rich.table import Table
+
+    from todo import smoke as smoke_checks
+
+    if len(password) < 8:
+        console.print(
+            "[red]error:[/red] give the smoke account's password (8+ characters) in TODO_SMOKE_PASSWORD"
+        )
+        raise typer.Exit(2)
+
+    async def checks() -> list[smoke_checks.Check]:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+            return await smoke_checks.run(http, email, password)
+
+    results = asyncio.run(checks())
+    table = Table("check", "result", "detail", title=f"smoke test of {url}")
+    for check in results:
+        table.add_row(check.name, "[green]ok[/green]" if check.ok else "[red]FAILED[/red]", check.detail)
+    console.print(table)
+    if not all(check.ok for check in results):
+        raise typer.Exit(1)
+
+
 @dev.command("dapr-resources")
 def dev_dapr_resources(
     out: Annotated[Path, typer.Argument(help="Directory to write the resources into")],

@@ -5,7 +5,6 @@ them."""
 
 from __future__ import annotations
 
-import importlib.resources
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -14,16 +13,14 @@ import pytest
 import yaml
 
 from tests.conftest import devstack_tool
-from tests.deploy.crd_schemas import write_schemas
+from tests.deploy.conftest import KUBERNETES_SCHEMA_VERSIONS as VALIDATED_VERSIONS
+from tests.deploy.conftest import kubeconform_check
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy" / "helm" / "todo"
 DAPR_FILES = sorted((ROOT / "deploy" / "dapr").glob("*.yaml"))
 VALUES = [None, "values-doks.yaml", "values-minikube.yaml"]
 KUBE_VERSIONS = ["1.29.0", "1.33.0"]
-VALIDATED_VERSIONS = ["1.29.0", "1.30.0", "1.31.0", "1.32.0", "1.33.0"]
-KAGENT_CRDS = Path(__file__).with_name("kagent-crds.yaml")
-AI_OPS = ROOT / "deploy" / "ai-ops"
 
 
 @pytest.fixture(scope="module")
@@ -37,54 +34,6 @@ def render(helm: str, values: str | None, kube_version: str = "1.31.0") -> tuple
         command += ["-f", str(CHART / values)]
     text = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return text, [doc for doc in yaml.safe_load_all(text) if doc]
-
-
-@pytest.fixture(scope="module")
-def kubeconform() -> str:
-    return devstack_tool("TODO_KUBECONFORM", "kubeconform", "tools")
-
-
-@pytest.fixture(scope="module")
-def k8s_schemas(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The strict Kubernetes schemas of PyPI's kubernetes-validate, offline. Each refers to its version's
-    `/api/_definitions.json`; kubeconform reads files, so that reference becomes this copy's file URL."""
-    source = importlib.resources.files("kubernetes_validate") / "kubernetes-json-schema"
-    target = tmp_path_factory.mktemp("k8s-schemas")
-    for version in VALIDATED_VERSIONS:
-        folder = target / f"v{version}-local-strict"
-        folder.mkdir()
-        definitions = f"file://{folder}/_definitions.json"
-        for schema in (source / f"v{version}-local-strict").iterdir():
-            text = schema.read_text().replace('"/api/_definitions.json', f'"{definitions}')
-            (folder / schema.name).write_text(text)
-    return target
-
-
-@pytest.fixture(scope="module")
-def crd_schemas(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """JSON schemas of the custom resources we render: Dapr's and the Prometheus operator's CRDs from their
-    Go modules (scripts/devstack up tools), kagent's from tests/deploy/kagent-crds.yaml."""
-    sources = Path(devstack_tool("TODO_SCHEMAS", "the CRD schemas", "tools"))
-    target = tmp_path_factory.mktemp("crd-schemas")
-    written = write_schemas([*sorted((sources / "crds").glob("*.yaml")), KAGENT_CRDS], target)
-    expected = {"dapr.io/component_v1alpha1", "dapr.io/subscription_v2alpha1",
-                "monitoring.coreos.com/prometheusrule_v1", "kagent.dev/agent_v1alpha2"}  # fmt: skip
-    assert expected <= set(written)
-    return target
-
-
-def kubeconform_check(
-    kubeconform: str, k8s_schemas: Path, crd_schemas: Path, text: str, kube_version: str
-) -> str:
-    """Validates every document strictly, refusing any kind without a schema; returns the summary."""
-    location = f"{k8s_schemas}/{{{{.NormalizedKubernetesVersion}}}}-local{{{{.StrictSuffix}}}}/"
-    location += "{{.ResourceKind}}{{.KindSuffix}}.json"
-    crds = f"{crd_schemas}/{{{{.Group}}}}/{{{{.ResourceKind}}}}_{{{{.ResourceAPIVersion}}}}.json"
-    command = [kubeconform, "-strict", "-summary", "-kubernetes-version", kube_version,
-               "-schema-location", location, "-schema-location", crds, "-"]  # fmt: skip
-    result = subprocess.run(command, input=text, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 @pytest.mark.parametrize("kube_version", VALIDATED_VERSIONS)

@@ -249,3 +249,16 @@ def test_the_monitoring_objects_carry_the_repository_rules_and_dashboards(helm: 
     }
     _, minikube = render(helm, "values-minikube.yaml")
     assert not {"PrometheusRule", "ServiceMonitor", "PodMonitor", "ConfigMap"} & {d["kind"] for d in minikube}
+
+
+def test_the_documented_command_renders_the_full_stack_for_doks(helm: str) -> None:
+    """Exactly what docs/operations.md tells an operator to run, without --kube-version."""
+    result = subprocess.run([helm, "template", "deploy/helm/todo", "-f", "deploy/helm/todo/values-doks.yaml"],
+                            cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    kinds = sorted(d["kind"] for d in yaml.safe_load_all(result.stdout) if d)
+    for kind, count in {"Deployment": 3, "Service": 3, "ServiceAccount": 3, "PodDisruptionBudget": 3,
+                        "HorizontalPodAutoscaler": 3, "NetworkPolicy": 3, "Job": 1, "Component": 2,
+                        "Configuration": 1, "Resiliency": 1, "Subscription": 7, "ServiceMonitor": 1,
+                        "PodMonitor": 1, "PrometheusRule": 1, "ConfigMap": 1}.items():  # fmt: skip
+        assert kinds.count(kind) == count, kind

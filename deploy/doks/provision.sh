@@ -4,7 +4,7 @@
 # (Redis) inside the VPC with their firewalls opened to the cluster only, then the kubeconfig and the
 # Secrets the chart references. Prints every command instead with --dry-run.
 #
-#   deploy/doks/provision.sh [--dry-run] [--region fra1] [--name todo] [--node-size s-2vcpu-4gb]
+#   deploy/doks/provision.sh [--dry-run] [--region fra1] [--name todo] [--node-size s-4vcpu-8gb]
 #
 # Needs doctl (authenticated: doctl auth init), kubectl and openssl. Costs money: see docs/operations.md.
 set -euo pipefail
@@ -15,7 +15,7 @@ source "$HERE/../lib.sh"
 
 REGION="fra1"
 NAME="todo"
-NODE_SIZE="s-2vcpu-4gb"
+NODE_SIZE="s-4vcpu-8gb"                # Redpanda, Dapr HA and Prometheus share the nodes with the app
 K8S_VERSION="1.33"                 # doctl takes the newest patch of this minor
 VPC_RANGE="10.120.0.0/20"          # values-doks.yaml's NetworkPolicies allow the databases in this range
 REGISTRY="todo-app"                # image: registry.digitalocean.com/todo-app/todo (values.yaml)

@@ -229,7 +229,7 @@ def _sidecar_beside(
     Each sidecar gets its own copy: daprd hot-reloads a resource file that is rewritten, and 1.18 then
     registers its metrics twice and answers /metrics with a 500."""
     app_port, *sidecar_ports = ports
-    resources = render_resources(workdir / "dapr" / app_id, servers)
+    resources = render_resources(workdir / "dapr" / f"{app_id}-{sidecar_ports[0]}", servers)
     return start_sidecar(
         daprd, app_id=app_id, app_port=app_port, ports=(sidecar_ports[0], sidecar_ports[1], sidecar_ports[2]),
         resources=resources, log_file=workdir / f"{app_id}.daprd.log",

@@ -192,8 +192,12 @@ def test_network_policies_allow_only_the_traffic_the_architecture_needs(helm: st
     assert _ports(policies["backend"]["ingress"]) == set() == _ports(policies["notifications"]["ingress"])
     # Only the web UI's sidecar may invoke the API's sidecar; no one invokes the notifications service.
     assert _ports(policies["backend"]["ingress"], frontend_pods) == {50002}
-    assert not any(50002 in _ports([r]) or 50002 in _ports([r], frontend_pods)
-                   for r in policies["notifications"]["ingress"])  # fmt: skip
+    monitoring = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    (only,) = policies["notifications"][
+        "ingress"
+    ]  # Prometheus scraping the app and its sidecar, nothing else
+    assert only["from"] == [monitoring]
+    assert {p["port"] for p in only["ports"]} == {8001, 9090}
     # The web UI holds no database connection and never reaches the broker.
     broker = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "redpanda"}}}
     assert _ports(policies["frontend"]["egress"], broker) == set()

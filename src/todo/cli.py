@@ -43,6 +43,8 @@ def migrate() -> None:
     from todo.migrate import upgrade
 
     settings = Settings()
+    if settings.is_sqlite:  # the default database lives in the data dir, which may not exist yet
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
     console.print(f"[green]database is up to date[/green] ({_redact(settings.resolved_database_url)})")
 

@@ -62,7 +62,7 @@ def test_kubeconform_refuses_a_field_a_custom_resource_does_not_have(
 
 @pytest.mark.parametrize("values", VALUES)
 def test_the_chart_lints(helm: str, values: str | None) -> None:
-    command = [helm, "lint", str(CHART), "--kube-version", "1.31.0"] + (
+    command = [helm, "lint", "--strict", str(CHART), "--kube-version", "1.31.0"] + (
         ["-f", str(CHART / values)] if values else []
     )
     result = subprocess.run(command, capture_output=True, text=True)
@@ -266,3 +266,15 @@ def test_the_documented_command_renders_the_full_stack_for_doks(helm: str) -> No
                         "Configuration": 1, "Resiliency": 1, "Subscription": 7, "ServiceMonitor": 1,
                         "PodMonitor": 1, "PrometheusRule": 1, "ConfigMap": 1}.items():  # fmt: skip
         assert kinds.count(kind) == count, kind
+
+
+def test_a_mistyped_or_unsafe_value_is_refused_naming_the_field(helm: str) -> None:
+    """values.schema.json: helm refuses before rendering anything, and says where."""
+    command = [helm, "template", "todo", str(CHART), "--set", "networkPolicy.enable=false",
+               "--set", "components.backend.replicaCount=1", "--set", "ingress.host=80"]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "at '/networkPolicy': additional properties 'enable' not allowed" in result.stderr
+    assert "at '/components/backend/replicaCount': minimum: got 1, want 2" in result.stderr
+    assert "at '/ingress/host'" in result.stderr  # a number where a host name belongs

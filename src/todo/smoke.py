@@ -23,10 +23,10 @@ class _Failed(Exception):
 
 
 def _expect(name: str, response: httpx.Response, status: int) -> Check:
-    check = Check(name, response.status_code == status, f"{response.status_code} (want {status})")
-    if not check.ok:
-        raise _Failed(Check(name, False, f"{check.detail}: {response.text[:200]}"))
-    return check
+    detail = f"{response.status_code} (want {status})"
+    if response.status_code != status:
+        raise _Failed(Check(name, False, f"{detail}: {response.text[:200]}"))
+    return Check(name, True, detail)
 
 
 async def run(http: httpx.AsyncClient, email: str, password: str) -> list[Check]:

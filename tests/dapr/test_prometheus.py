@@ -4,7 +4,6 @@ dashboard draws is one the sidecars actually export."""
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 from collections.abc import Iterator
@@ -17,12 +16,11 @@ import yaml
 from tests.conftest import devstack_tool, eventually
 from tests.dapr.conftest import Stack
 from tests.dapr.test_pipeline import first_task_through
+from tests.deploy.test_monitoring import dashboard_queries
 from todo.config import Role
 from todo.dapr_local import Service, free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.dapr]
-
-DASHBOARDS = Path(__file__).resolve().parents[2] / "deploy" / "monitoring" / "dashboards"
 
 
 def scrape_config(services: dict[str, Service]) -> dict[str, object]:
@@ -52,15 +50,6 @@ def prometheus(tmp_path: Path) -> Iterator[tuple[Path, str]]:
         process.terminate()
         process.wait(20)
         log.close()
-
-
-def dashboard_queries() -> list[str]:
-    return [
-        target["expr"]
-        for path in sorted(DASHBOARDS.glob("*.json"))
-        for panel in json.loads(path.read_text())["panels"]
-        for target in panel.get("targets", [])
-    ]
 
 
 def dashboard_metrics(prefix: str) -> set[str]:

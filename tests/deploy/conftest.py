@@ -51,15 +51,19 @@ def crd_schemas(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
+def crd_location(crd_schemas: Path) -> str:
+    """kubeconform's -schema-location for the custom resources' schemas."""
+    return f"{crd_schemas}/{{{{.Group}}}}/{{{{.ResourceKind}}}}_{{{{.ResourceAPIVersion}}}}.json"
+
+
 def kubeconform_check(
     kubeconform: str, k8s_schemas: Path, crd_schemas: Path, text: str, kube_version: str
 ) -> str:
     """Validates every document strictly, refusing any kind without a schema; returns the summary."""
     location = f"{k8s_schemas}/{{{{.NormalizedKubernetesVersion}}}}-local{{{{.StrictSuffix}}}}/"
     location += "{{.ResourceKind}}{{.KindSuffix}}.json"
-    crds = f"{crd_schemas}/{{{{.Group}}}}/{{{{.ResourceKind}}}}_{{{{.ResourceAPIVersion}}}}.json"
     command = [kubeconform, "-strict", "-summary", "-kubernetes-version", kube_version,
-               "-schema-location", location, "-schema-location", crds, "-"]  # fmt: skip
+               "-schema-location", location, "-schema-location", crd_location(crd_schemas), "-"]  # fmt: skip
     result = subprocess.run(command, input=text, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout

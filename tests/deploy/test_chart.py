@@ -14,7 +14,7 @@ import yaml
 
 from tests.conftest import devstack_tool
 from tests.deploy.conftest import KUBERNETES_SCHEMA_VERSIONS as VALIDATED_VERSIONS
-from tests.deploy.conftest import kubeconform_check
+from tests.deploy.conftest import crd_location, kubeconform_check
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy" / "helm" / "todo"
@@ -53,8 +53,7 @@ def test_kubeconform_refuses_a_field_a_custom_resource_does_not_have(
     """The CRD schemas are strict: a misspelt field in a Dapr Subscription fails (so the passes above mean
     something)."""
     wrong = (DAPR_FILES[-1].read_text().split("\n---\n")[0]).replace("deadLetterTopic:", "deadLetterTopik:")
-    location = f"{crd_schemas}/{{{{.Group}}}}/{{{{.ResourceKind}}}}_{{{{.ResourceAPIVersion}}}}.json"
-    result = subprocess.run([kubeconform, "-strict", "-schema-location", location, "-"],
+    result = subprocess.run([kubeconform, "-strict", "-schema-location", crd_location(crd_schemas), "-"],
                             input=wrong, capture_output=True, text=True)  # fmt: skip
     assert result.returncode == 1
     assert "deadLetterTopik" in result.stdout

@@ -6,7 +6,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -85,12 +85,13 @@ async def deliver_batch(
         statuses = [DeliveryStatus.SUCCESS] * len(events)
     except Exception:
         statuses = await _carefully(consumer, events, sessions)
+    handled_at = utcnow()
     for event, status in zip(events, statuses, strict=False):
-        _count(consumer, event, status)
+        _count(consumer, event, status, handled_at)
     return statuses
 
 
-def _count(consumer: Consumer, event: CloudEvent, status: DeliveryStatus) -> None:
+def _count(consumer: Consumer, event: CloudEvent, status: DeliveryStatus, handled_at: datetime) -> None:
     CONSUMED.labels(consumer=consumer.name, topic=event.topic, status=status.value).inc()
     if status is not DeliveryStatus.SUCCESS:
         return
@@ -99,7 +100,7 @@ def _count(consumer: Consumer, event: CloudEvent, status: DeliveryStatus) -> Non
     except ValueError:
         return  # a malformed time is the handler's business, not the latency's
     if written.tzinfo is not None:
-        lag = (datetime.now(UTC) - written).total_seconds()
+        lag = (handled_at - written).total_seconds()
         EVENT_DELIVERY_SECONDS.labels(consumer=consumer.name).observe(max(lag, 0.0))
 
 

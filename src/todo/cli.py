@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.panel import Panel
 
 from todo import __version__
+from todo import smoke as smoke_checks
 from todo.config import ConfigError, Role, Settings, ensure_jwt_secret
 from todo.dapr_local import DEPLOY_DAPR, LocalServers, render_resources
 from todo.platform import logging as todo_logging
@@ -179,7 +180,7 @@ def dev_stack(
 @app.command()
 def smoke(
     url: Annotated[str, typer.Argument(help="The API's base URL, e.g. http://127.0.0.1:8000")],
-    email: Annotated[str, typer.Option(help="The smoke-test account")] = "smoke-test@todo.invalid",
+    email: Annotated[str, typer.Option(help="The smoke-test account")] = smoke_checks.DEFAULT_EMAIL,
     password: Annotated[
         str, typer.Option(envvar="TODO_SMOKE_PASSWORD", help="Its password (env TODO_SMOKE_PASSWORD)")
     ] = "",
@@ -190,8 +191,6 @@ def smoke(
 
     import httpx
     from rich.table import Table
-
-    from todo import smoke as smoke_checks
 
     if len(password) < 8:
         console.print(

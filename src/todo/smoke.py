@@ -9,6 +9,10 @@ from datetime import UTC, datetime
 
 import httpx
 
+# The account the checks use unless told otherwise (example.com: the API refuses reserved domains such as
+# .invalid in an email address).
+DEFAULT_EMAIL = "smoke-test@example.com"
+
 
 @dataclass(frozen=True)
 class Check:

@@ -44,6 +44,11 @@ async def test_a_wrong_password_for_the_account_fails_at_sign_in(
     assert "registering answered 409" in checks[-1].detail
 
 
+async def test_the_commands_default_account_is_one_the_api_accepts(client: httpx.AsyncClient) -> None:
+    checks = await smoke.run(client, smoke.DEFAULT_EMAIL, PASSWORD)
+    assert all(c.ok for c in checks), checks[-1]
+
+
 def test_the_command_fails_when_the_api_cannot_be_reached() -> None:
     todo = Path(sys.executable).with_name("todo")
     result = subprocess.run([str(todo), "smoke", f"http://127.0.0.1:{free_port()}"], capture_output=True,

@@ -1,8 +1,12 @@
 # One image for every role: `todo serve api | notifications | web` (the chart picks the command).
 # Build: docker build -t todo .   Run the all-in-one: docker run -p 3000:3000 -p 8000:8000 todo up --host 0.0.0.0
 
+# The base: the official CPython image. Builds on a machine without a registry pass an equivalent made
+# from Debian's packages (scripts/cluster images: Debian bookworm's CPython 3.11).
+ARG BASE_IMAGE=python:3.11-slim-bookworm
+
 # --- build: the locked dependencies and our package in a virtualenv -----------------------------------------
-FROM python:3.11-slim-bookworm AS build
+FROM ${BASE_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python -m venv /opt/todo
@@ -13,7 +17,7 @@ COPY src ./src
 RUN /opt/todo/bin/pip install --no-deps .
 
 # --- run: no compiler, no pip cache, a user without a shell, a read-only root works --------------------------
-FROM python:3.11-slim-bookworm
+FROM ${BASE_IMAGE}
 RUN groupadd --system --gid 10001 todo \
     && useradd --system --uid 10001 --gid todo --home-dir /nonexistent --shell /usr/sbin/nologin todo
 COPY --from=build /opt/todo /opt/todo

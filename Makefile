@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.install.stamp
 
-.PHONY: install run test lint typecheck pytest devstack-up devstack-down bench bench-relay bench-reminders bench-pipeline screenshots lock clean
+.PHONY: install run test lint typecheck pytest devstack-up devstack-down cluster cluster-down bench bench-relay bench-reminders bench-pipeline screenshots lock clean
 
 install: $(STAMP)
 
@@ -24,7 +24,8 @@ lint: install
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/hadolint --failure-threshold info Dockerfile
 	scripts/devstack up shellcheck
-	shellcheck -x scripts/devstack deploy/lib.sh deploy/*/*.sh
+	shellcheck -x scripts/devstack scripts/cluster scripts/cluster-lib/*.sh scripts/cluster-lib/images/*-node \
+	  deploy/lib.sh deploy/*/*.sh
 	scripts/devstack up tools
 	env $$(scripts/devstack env) sh -c '"$$TODO_ACTIONLINT" -no-color .github/workflows/*.yml'
 
@@ -37,8 +38,16 @@ devstack-up:
 devstack-down:
 	scripts/devstack down
 
-pytest: install devstack-up
-	env $$(scripts/devstack env) $(BIN)/pytest
+# The real deployment on this machine: a Kubernetes node built from source, Dapr, Kafka, PostgreSQL, Redis
+# and our chart (scripts/cluster; needs root). It prints where the web UI and the API answer.
+cluster:
+	scripts/cluster all
+
+cluster-down:
+	scripts/cluster down
+
+pytest: install devstack-up cluster
+	env $$(scripts/devstack env) $$(scripts/cluster env) $(BIN)/pytest
 
 test: lint typecheck pytest
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from todo.models import Base
 from todo.tasks import service as tasks
 from todo.tasks.models import Task
 
+pytest_plugins = ["tests.browser"]  # the `chromium` fixture, for the web UI and the cluster
 PG_ENV = "TODO_TEST_POSTGRES_URL"
 START = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 SECRET = "test-secret-" + "x" * 40
@@ -188,13 +188,15 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 20.0)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Say plainly whether the PostgreSQL, Dapr/Kafka and browser parts of the suite ran (CI must show
-    they did)."""
+    """Say plainly whether the PostgreSQL, Dapr/Kafka, browser and Kubernetes parts of the suite ran (CI
+    must show they did)."""
     parts = {
         "postgres": f"PostgreSQL tests ({os.environ.get(PG_ENV, 'not configured')})",
         "dapr": f"Dapr + Kafka tests (daprd {os.environ.get('TODO_TEST_DAPRD', 'not configured')}, "
         f"Kafka {os.environ.get('TODO_TEST_KAFKA', 'not configured')})",
         "browser": f"Browser tests (Chromium {os.environ.get('TODO_TEST_CHROMIUM', 'not configured')})",
+        "cluster": f"Kubernetes tests (API {os.environ.get('TODO_CLUSTER_API_URL', 'not configured')}, "
+        f"web UI {os.environ.get('TODO_CLUSTER_WEB_URL', 'not configured')})",
     }
     for marker, label in parts.items():
         counts = {
@@ -246,12 +248,6 @@ async def sign_up(client: httpx.AsyncClient, email: str = "someone@example.com")
 def iso_z(moment: datetime) -> str:
     """How the API writes an instant."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def announce(container: Container, kind: EventKind, task_id: object) -> None:

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from tests.conftest import free_port
+from todo.platform.ports import free_port
 
 TODO = str(Path(sys.executable).with_name("todo"))
 

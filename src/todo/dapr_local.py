@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from todo.apps import create_api_app, create_notifications_app
 from todo.bootstrap import Container, build_container
 from todo.config import Role, Settings, Transport
 from todo.events.consumers import Consumer
+from todo.platform.ports import free_port
 
 DEPLOY_DAPR = Path(__file__).resolve().parents[2] / "deploy" / "dapr"
 
@@ -253,12 +253,6 @@ def _healthy(url: str) -> bool:
         return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def _until(check: Any, within: float, message: str) -> None:

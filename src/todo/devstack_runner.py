@@ -63,9 +63,9 @@ async def _serve(
     api_port, notifications_port, web_port = ports
     started: list[ServiceProcess] = []
     try:
-        for role, own in ((Role.api, (api_port, 3500, 50001, 9090)),
-                          (Role.notifications, (notifications_port, 3501, 50002, 9091)),
-                          (Role.web, (web_port, 3502, 50003, 9092))):  # fmt: skip
+        for role, own in ((Role.api, (api_port, 3500, 15001, 9090)),
+                          (Role.notifications, (notifications_port, 3501, 15002, 9091)),
+                          (Role.web, (web_port, 3502, 15003, 9092))):  # fmt: skip
             started.append(await start(role, own))
     except BaseException:
         for service in reversed(started):

@@ -16,11 +16,12 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 from sqlalchemy import select
 
-from tests.conftest import Register, announce, free_port, settle
+from tests.conftest import Register, announce, settle
 from todo.bootstrap import Container
 from todo.clock import FrozenClock
 from todo.events.envelope import TASK_DUE
 from todo.notifications.models import Channel, Delivery, DeliveryAttempt
+from todo.platform.ports import free_port
 
 
 @dataclass

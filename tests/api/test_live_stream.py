@@ -11,11 +11,12 @@ import httpx
 import pytest
 import uvicorn
 
-from tests.conftest import announce, eventually, free_port
+from tests.conftest import announce, eventually
 from todo.apps import create_api_app
 from todo.bootstrap import Container
 from todo.events.envelope import TASK_DUE
 from todo.notifications import routes
+from todo.platform.ports import free_port
 
 
 async def events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, Any]]:

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import Register, free_port
+from tests.conftest import Register
 from todo import smoke
+from todo.platform.ports import free_port
 
 PASSWORD = "smoke-password-1"
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
 from tests.dapr.conftest import DaprParts
 from tests.test_cli import call, wait_healthy
+from todo.platform.ports import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.dapr]
 TODO = str(Path(sys.executable).with_name("todo"))

@@ -18,7 +18,8 @@ from tests.dapr.conftest import Stack
 from tests.dapr.test_pipeline import first_task_through
 from tests.deploy.test_monitoring import dashboard_queries
 from todo.config import Role
-from todo.dapr_local import Service, free_port
+from todo.dapr_local import Service
+from todo.platform.ports import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.dapr]
 

@@ -19,7 +19,7 @@ from tests.deploy.conftest import crd_location, kubeconform_check
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy" / "helm" / "todo"
 DAPR_FILES = sorted((ROOT / "deploy" / "dapr").glob("*.yaml"))
-VALUES = [None, "values-doks.yaml", "values-minikube.yaml"]
+VALUES = [None, "values-doks.yaml", "values-minikube.yaml", "values-local.yaml"]
 KUBE_VERSIONS = ["1.29.0", "1.33.0"]
 
 
@@ -153,6 +153,43 @@ def test_the_migration_runs_as_a_hook_before_install_and_upgrade(helm: str) -> N
     assert job["spec"]["template"]["spec"]["containers"][0]["args"] == ["migrate"]
 
 
+def _pod_specs(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every pod the chart makes (Deployments, the hook Job, the test Pod), by kind/name."""
+    specs = {}
+    for doc in docs:
+        spec = doc["spec"] if doc["kind"] == "Pod" else doc.get("spec", {}).get("template", {}).get("spec")
+        if isinstance(spec, dict) and "containers" in spec:
+            specs[f"{doc['kind']}/{doc['metadata']['name']}"] = spec
+    return specs
+
+
+@pytest.mark.parametrize("values", VALUES)
+def test_pods_see_no_service_variables_and_sidecars_need_no_api_token(helm: str, values: str | None) -> None:
+    """Found on the real cluster: Kubernetes' service links set TODO_NOTIFICATIONS_PORT=tcp://..., which
+    our settings read as the port, and daprd's built-in secret store needs the API token our pods do not
+    mount; the Dapr operator hands the sidecars the Secrets their components name instead."""
+    _, docs = render(helm, values)
+    specs = _pod_specs(docs)
+    assert set(specs) == {"Deployment/todo-backend", "Deployment/todo-notifications",
+                          "Deployment/todo-frontend", "Job/todo-migrate", "Pod/todo-smoke-test"}  # fmt: skip
+    for name, spec in specs.items():
+        assert spec["enableServiceLinks"] is False, name
+        assert spec["automountServiceAccountToken"] is False, name
+    for deployment in (d for d in docs if d["kind"] == "Deployment"):
+        annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["dapr.io/disable-builtin-k8s-secret-store"] == "true"
+
+
+def test_helm_test_runs_the_smoke_check_against_the_api_service(helm: str) -> None:
+    _, docs = render(helm, "values-local.yaml")
+    (pod,) = [d for d in docs if d["kind"] == "Pod"]
+    assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
+    (container,) = pod["spec"]["containers"]
+    assert container["args"] == ["smoke", "http://todo-backend.todo.svc:80"]
+    (password,) = container["env"]
+    assert password["valueFrom"]["secretKeyRef"] == {"name": "todo-secrets", "key": "smoke-password"}
+
+
 def _containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
     template = doc.get("spec", {}).get("template", {})
     return list(template.get("spec", {}).get("containers", [])) if isinstance(template, dict) else []
@@ -191,6 +228,8 @@ def test_network_policies_allow_only_the_traffic_the_architecture_needs(helm: st
     assert _ports(policies["backend"]["ingress"]) == set() == _ports(policies["notifications"]["ingress"])
     # Only the web UI's sidecar may invoke the API's sidecar; no one invokes the notifications service.
     assert _ports(policies["backend"]["ingress"], frontend_pods) == {50002}
+    smoke_test = {"podSelector": {"matchLabels": {**labels, "app.kubernetes.io/component": "smoke-test"}}}
+    assert _ports(policies["backend"]["ingress"], smoke_test) == {8000}  # helm test calls the API
     monitoring = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
     (only,) = policies["notifications"][
         "ingress"

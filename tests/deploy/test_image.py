@@ -1,11 +1,13 @@
-"""The image's contents, built the Dockerfile's way without Docker (no engine runs here): a fresh virtualenv
-gets exactly `requirements.prod.lock` (hash-checked, no dependency resolution) and the package, and the
-API then migrates, serves and passes the Dockerfile's own HEALTHCHECK command. A runtime dependency
-missing from the production lock fails here instead of in the cluster."""
+"""The image, twice. Its contents built the Dockerfile's way without Docker: a fresh virtualenv gets exactly
+`requirements.prod.lock` (hash-checked, no dependency resolution) and the package, and the API then
+migrates, serves and passes the Dockerfile's own HEALTHCHECK command; a runtime dependency missing from
+the production lock fails here instead of in the cluster. And the real image, as scripts/cluster built it
+with Docker: every role, non-root, on a read-only root."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -13,8 +15,9 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
-from tests.conftest import free_port
+from todo.platform.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 UV = Path(sys.executable).with_name("uv")
@@ -68,3 +71,73 @@ def _answers(url: str) -> bool:
         return httpx.get(url, timeout=1).status_code == 200
     except httpx.TransportError:
         return False
+
+
+@pytest.fixture(scope="module")
+def docker() -> list[str]:
+    """Debian's Docker client on the engine scripts/cluster starts (which built the image)."""
+    host = os.environ.get("TODO_CLUSTER_DOCKER_HOST")
+    if not host:
+        message = "TODO_CLUSTER_DOCKER_HOST not set: run `make test` (scripts/cluster builds the image)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return ["/usr/bin/docker", "-H", host]
+
+
+def _docker(docker: list[str], *args: str) -> str:
+    result = subprocess.run([*docker, *args], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def _until_healthy(docker: list[str], container: str, within: float = 90) -> None:
+    deadline = time.monotonic() + within
+    while (status := _docker(docker, "inspect", "-f", "{{.State.Health.Status}}", container)) != "healthy":
+        assert time.monotonic() < deadline, f"{status}: {_docker(docker, 'logs', container)}"
+        time.sleep(0.5)
+
+
+@pytest.mark.cluster
+def test_the_built_image_migrates_serves_every_role_as_non_root_on_a_read_only_root(
+    docker: list[str],
+) -> None:
+    """The image scripts/cluster built with our Dockerfile, run as the cluster runs it: a read-only root,
+    /tmp and the data dir writable, each role passing the image's own HEALTHCHECK command."""
+    image = os.environ.get("TODO_CLUSTER_IMAGE", "todo.local/todo:dev")
+    config = json.loads(_docker(docker, "image", "inspect", image))[0]["Config"]
+    assert config["User"] == "10001:10001"
+    assert config["Healthcheck"]["Test"] == ["CMD", *healthcheck_command()]
+    volume = _docker(docker, "volume", "create")
+    secret = "TODO_JWT_SECRET=image-test-" + "x" * 40
+    options = ["--network", "host", "--read-only", "--tmpfs", "/tmp", "-v", f"{volume}:/var/lib/todo",
+               "-e", secret, "-e", "TODO_HOST=127.0.0.1"]  # fmt: skip
+    started: list[str] = []
+    try:
+        _docker(docker, "run", "--rm", *options, image, "migrate")
+        api, notifications, web = free_port(), free_port(), free_port()
+        roles = {
+            "api": (api, [f"TODO_API_PORT={api}"]),
+            "notifications": (notifications, [f"TODO_NOTIFICATIONS_PORT={notifications}"]),
+            "web": (web, [f"TODO_WEB_PORT={web}", f"TODO_BACKEND_URL=http://127.0.0.1:{api}"]),
+        }
+        for role, (port, env) in roles.items():
+            env = [*env, f"TODO_HEALTH_URL=http://127.0.0.1:{port}/healthz"]
+            # the image's own HEALTHCHECK, run every second instead of every 15 s
+            timing = ["--health-interval=1s", "--health-start-period=0s"]
+            started.append(_docker(docker, "run", "-d", *options, *(f"-e={e}" for e in env), *timing,
+                                   image, "serve", role))  # fmt: skip
+        for container in started:
+            _until_healthy(docker, container)
+        ids = _docker(
+            docker, "exec", started[0], "python", "-c", "import os; print(os.getuid(), os.getgid())"
+        )
+        assert ids == "10001 10001"
+        wrote = subprocess.run([*docker, "exec", started[0], "python", "-c", "open('/probe', 'w')"],
+                               capture_output=True, text=True)  # fmt: skip
+        assert wrote.returncode != 0
+        assert "Read-only file system" in wrote.stderr
+    finally:
+        for container in started:
+            subprocess.run([*docker, "rm", "-f", container], capture_output=True)
+        subprocess.run([*docker, "volume", "rm", volume], capture_output=True)

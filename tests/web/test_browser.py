@@ -12,24 +12,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import devstack_tool, free_port
+from tests.browser import desktop_page, quick_add, sign_up
 from tests.test_cli import start, stop
+from todo.platform.ports import free_port
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    path = devstack_tool("TODO_TEST_CHROMIUM", "Chromium", "chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -49,36 +39,10 @@ def shoot(page: Page, name: str) -> None:
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
-def local_input(moment: datetime) -> str:
-    """What a person types into the due field (the test user's timezone is the browser's: UTC)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
-
-
-def quick_add(page: Page, title: str, due: datetime | None = None, priority: str = "2") -> None:
-    page.get_by_label("New task").fill(title)
-    if due is not None:
-        page.get_by_role("textbox", name="Due").fill(local_input(due))
-    page.get_by_label("Priority").select_option(priority)
-    page.get_by_role("button", name="Add").click()
-    page.wait_for_load_state()
-
-
 def test_a_new_user_plans_a_day(chromium: Browser, app_url: tuple[str, str]) -> None:
     web, api = app_url
-    context = chromium.new_context(viewport={"width": 1100, "height": 900}, timezone_id="UTC")
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-
-    page.goto(web)
-    expect(page).to_have_url(f"{web}/login")
-    page.get_by_role("link", name="Create an account").click()
-    page.get_by_label("Email").fill("grace@example.com")
-    page.get_by_label("Password").fill("password123")
-    expect(page.get_by_label("Timezone")).to_have_value("UTC")  # guessed from the browser
-    page.get_by_role("button", name="Create account").click()
-    expect(page).to_have_url(f"{web}/")
+    context, page, problems = desktop_page(chromium)
+    sign_up(page, web, "grace@example.com")
 
     now = datetime.now(UTC)
     quick_add(page, "Call the dentist", now + timedelta(hours=1), priority="1")

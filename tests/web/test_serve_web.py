@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import free_port
 from tests.test_cli import TODO, start, stop, wait_healthy
+from todo.platform.ports import free_port
 
 
 def test_the_web_ui_serves_alone_against_the_backend_url(tmp_path: Path) -> None:

@@ -1,9 +1,10 @@
 # shellcheck shell=bash
-# Keeps the cluster on this machine (sourced by scripts/cluster). Every process the cluster starts is in
-# one cgroup (v2); nftables marks their packets at OUTPUT and, at POSTROUTING (after kube-proxy's address
-# translation, so that this machine still reaches cluster IPs), drops any marked packet, or any packet
-# from or to the pod and service ranges, that would leave by the uplink. The drops are counted: the
-# counter must read 0, and `status` and `down` print it.
+# Keeps the cluster on this machine (sourced by scripts/cluster). Every process the cluster starts on the
+# host is in one cgroup (v2); nftables marks their packets at OUTPUT and, at POSTROUTING (after
+# kube-proxy's address translation, so that this machine still reaches cluster IPs), drops any marked
+# packet, or any packet from or to the pod and service ranges (the pods' own, whose processes runc moves
+# to kubelet's cgroups), that would leave by the uplink. The drops are counted: the counter must read 0,
+# and `status` and `down` print it.
 
 CGROUP="/sys/fs/cgroup/unified/todo-cluster"
 GUARD_TABLE="todo_cluster_guard"

@@ -52,7 +52,14 @@ class Cluster:
 
 
 @pytest.fixture(scope="session")
-def cluster() -> Cluster:
+def cluster() -> Iterator[Cluster]:
+    """The deployment; after the last test, the guard must have dropped nothing on its way out."""
+    yield _cluster()
+    status = subprocess.run([str(ROOT / "scripts/cluster"), "status"], capture_output=True, text=True)
+    assert "guard: 0 packets dropped" in status.stdout, status.stdout
+
+
+def _cluster() -> Cluster:
     needed = ["TODO_CLUSTER_API_URL", "TODO_CLUSTER_WEB_URL", "TODO_CLUSTER_HOST_ADDRESS",
               "TODO_CLUSTER_KUBECONFIG", "TODO_CLUSTER_KUBECTL", "TODO_CLUSTER_HELM"]  # fmt: skip
     missing = [name for name in needed if not os.environ.get(name)]

@@ -90,7 +90,10 @@ def start_sidecar(
         "--dapr-http-port", str(http_port),
         "--dapr-grpc-port", str(grpc_port),
         "--metrics-port", str(metrics_port),
-        "--dapr-internal-grpc-port", "0",
+        # For 0 daprd picks a port in 47300-49347 it finds free and binds seconds later, inside the
+        # kernel's ephemeral range: an outgoing connection took one meanwhile once, so ours comes from
+        # our range below it
+        "--dapr-internal-grpc-port", str(free_port()),
         "--resources-path", str(resources),
         "--config", str(resources / "configuration.yaml"),
         "--log-level", "warn",

@@ -51,17 +51,23 @@ guard_down() {
 
 # Processes still in the cluster's cgroup or in kubelet's pod cgroups.
 cluster_pids() {
-  cat "$CGROUP/cgroup.procs" 2>/dev/null || true
-  find /sys/fs/cgroup/pids/kubepods -name cgroup.procs -exec cat {} + 2>/dev/null || true
+  local procs
+  if [ -f "$CGROUP/cgroup.procs" ]; then cat "$CGROUP/cgroup.procs"; fi
+  [ -d /sys/fs/cgroup/pids/kubepods ] || return 0
+  while IFS= read -r procs; do
+    # a pod's cgroup can vanish between the listing and the read: it then holds no process
+    if [ -r "$procs" ]; then cat "$procs" 2>/dev/null || continue; fi
+  done < <(find /sys/fs/cgroup/pids/kubepods -name cgroup.procs 2>/dev/null)
 }
 
 kill_cluster_processes() {
-  local pids signal
+  local pids pid signal
   for signal in TERM KILL; do
     pids="$(cluster_pids | sort -u)"
     [ -n "$pids" ] || return 0
-    # shellcheck disable=SC2086  # one word per PID
-    kill -s "$signal" $pids 2>/dev/null || true  # a process may exit between listing and signal
+    for pid in $pids; do  # a process may exit between listing and signal: only that is all right
+      kill -s "$signal" "$pid" 2>/dev/null || [ ! -e "/proc/$pid" ]
+    done
     for _ in $(seq 50); do [ -z "$(cluster_pids)" ] && return 0; sleep 0.2; done
   done
   [ -z "$(cluster_pids)" ] || die "processes of the cluster survive SIGKILL: $(cluster_pids | paste -sd' ')"

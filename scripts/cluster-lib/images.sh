@@ -42,7 +42,7 @@ engine_up() {
 engine_down() {
   stop_pid "$DOCKER_RUN/dockerd.pid" "Docker engine"
   local mounted
-  mounted="$(findmnt -rn -o TARGET | grep -E "^($DOCKER_RUN|$DOCKER_ROOT)/" | sort -r || true)"
+  mounted="$(findmnt -rn -o TARGET | sed -nE "\#^($DOCKER_RUN|$DOCKER_ROOT)/#p" | sort -r)"
   [ -z "$mounted" ] || xargs -r umount -l <<<"$mounted"
   rm -rf "$DOCKER_RUN"
 }

@@ -304,10 +304,12 @@ record_host_settings() {
 
 restore_host_settings() {
   [ -f "$STATE/host-settings" ] || return 0
-  local kind value
+  local kind value key
   while read -r kind value; do
     case "$kind" in
-      sysctl) sysctl -qw "$value" 2>/dev/null || true ;;  # a bridge sysctl may be gone with the bridge
+      sysctl)  # only those still there (a bridge's go with the bridge)
+        key="${value%%=*}"
+        if [ -e "/proc/sys/${key//.//}" ]; then sysctl -qw "$value" >/dev/null; fi ;;
       created) rm -rf "$value" ;;
     esac
   done <"$STATE/host-settings"

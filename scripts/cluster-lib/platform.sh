@@ -42,9 +42,11 @@ redis_certificate() {  # dir: a server certificate for the redis Service from th
 platform_secrets() {
   kubectl_ create namespace "$APP_NAMESPACE" --dry-run=client -o yaml | kubectl_ apply -f - >/dev/null
   local pg_password redis_password dir
-  pg_password="$(kubectl_ -n "$APP_NAMESPACE" get secret postgresql-auth -o jsonpath='{.data.password}' \
-    2>/dev/null | base64 -d)" || true
-  [ -n "$pg_password" ] || pg_password="$(openssl rand -hex 16)"
+  if kubectl_ -n "$APP_NAMESPACE" get secret postgresql-auth >/dev/null 2>&1; then  # keep the database's
+    pg_password="$(kubectl_ -n "$APP_NAMESPACE" get secret postgresql-auth -o jsonpath='{.data.password}' | base64 -d)"
+  else
+    pg_password="$(openssl rand -hex 16)"
+  fi
   redis_password="$(openssl rand -hex 16)"
   ensure_secret postgresql-auth generic postgresql-auth --from-literal=password="$pg_password"
   ensure_secret todo-secrets generic todo-secrets \

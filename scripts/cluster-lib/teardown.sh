@@ -39,7 +39,7 @@ remove_new_iptables_tables() {
 
 unmount_cluster() {
   local mounted
-  mounted="$(findmnt -rn -o TARGET | grep -E "^($STATE|$RUN|/run/netns/cni-|/var/run/netns/cni-)" | sort -r || true)"
+  mounted="$(findmnt -rn -o TARGET | sed -nE "\#^($STATE|$RUN|/run/netns/cni-|/var/run/netns/cni-)#p" | sort -r)"
   [ -z "$mounted" ] || xargs -r -n1 umount -l <<<"$mounted"
   local ns
   for ns in /run/netns/cni-*; do [ -e "$ns" ] && ip netns delete "${ns##*/}"; done
@@ -48,7 +48,10 @@ unmount_cluster() {
 
 cluster_down() {
   kill_cluster_processes
-  if [ -x "$KUBE_BIN/kube-proxy" ]; then "$KUBE_BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true; fi
+  # kube-proxy's own cleanup first; whatever it leaves (or if it fails) remove_kube_chains takes away
+  if [ -x "$KUBE_BIN/kube-proxy" ] && ! "$KUBE_BIN/kube-proxy" --cleanup >/dev/null 2>&1; then
+    say "kube-proxy --cleanup did not finish; removing its chains one by one"
+  fi
   remove_kube_chains
   unmount_cluster
   if ip link show "$BRIDGE" >/dev/null 2>&1; then ip link delete "$BRIDGE"; fi

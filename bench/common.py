@@ -54,3 +54,64 @@ async def fresh_postgres(admin_url: str, name: str) -> str:
         await conn.execute(text(f"CREATE DATABASE {name}"))
     await admin.dispose()
     return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+Buckets = dict[float, float]  # upper bound -> cumulative count
+
+
+def histogram_buckets(metrics_text: str, name: str, labels: dict[str, str]) -> Buckets:
+    """The cumulative buckets of histogram `name` (series with `labels`, summed) in a /metrics page."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    buckets: Buckets = {}
+    for family in text_string_to_metric_families(metrics_text):
+        for sample in family.samples:
+            if sample.name != f"{name}_bucket" or any(sample.labels.get(k) != v for k, v in labels.items()):
+                continue
+            bound = float(sample.labels["le"])
+            buckets[bound] = buckets.get(bound, 0.0) + sample.value
+    return buckets
+
+
+def bucket_quantile(before: Buckets, after: Buckets, q: float) -> float | None:
+    """The q-quantile of what was observed between two scrapes, interpolated inside its bucket the way
+    Prometheus' histogram_quantile does; None when nothing was observed."""
+    bounds = sorted(after)
+    counts = [after[b] - before.get(b, 0.0) for b in bounds]
+    if not counts or counts[-1] <= 0:
+        return None
+    rank = q * counts[-1]
+    lower, below = 0.0, 0.0
+    for bound, count in zip(bounds, counts, strict=True):
+        if count >= rank:
+            if bound == float("inf"):
+                return lower
+            return lower + (bound - lower) * (rank - below) / max(count - below, 1e-9)
+        lower, below = bound, count
+    return lower
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) process `pid` has used, 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def pids_of(pattern: str) -> list[int]:
+    """Processes whose command line contains `pattern`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if pattern in command:
+                found.append(int(entry.name))
+    return found

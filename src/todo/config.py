@@ -69,7 +69,12 @@ class Settings(BaseSettings):
     dapr_statestore: str = Field(default="statestore", description="The Dapr state store component's name")
     db_pool_size: int = Field(default=20, ge=0, description="0: no pool in the app (behind PgBouncer)")
     db_max_overflow: int = Field(default=10, ge=0)
-    db_pool_pre_ping: bool = Field(default=True, description="Test each connection before use")
+    db_pool_ping_idle_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="Test a pooled connection before use once it has sat idle this long (0: before every "
+        "use); a connection in steady use is trusted, and a dead one found in use invalidates the pool",
+    )
 
     @property
     def resolved_database_url(self) -> str:

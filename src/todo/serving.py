@@ -44,4 +44,7 @@ def serve(configs: Sequence[uvicorn.Config], *, on_exit: Sequence[Callable[[], N
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
-    asyncio.run(main())
+    # uvicorn.run would pick the event loop (uvloop where installed); serving several servers ourselves,
+    # we ask the config for the same choice
+    with asyncio.Runner(loop_factory=configs[0].get_loop_factory()) as runner:
+        runner.run(main())

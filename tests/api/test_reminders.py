@@ -12,7 +12,7 @@ import httpx
 from tests.conftest import START, ContainerFactory, Register, api_client, iso_z, settle, sign_up
 from todo.bootstrap import Container
 from todo.clock import FrozenClock
-from todo.events.consumers import deliver
+from todo.events.consumers import deliver, deliver_batch
 from todo.events.envelope import CloudEvent
 from todo.events.transport import DeliveryStatus
 from todo.notifications import service
@@ -200,3 +200,28 @@ async def test_missed_reminders_are_sent_once_after_downtime_marked_late(
         assert [r["late"] for r in late] == [True, True]
         await settle(second)
         assert len(await inbox(client, auth)) == 2
+
+
+async def test_a_batch_replans_each_task_from_its_newest_event(
+    client: httpx.AsyncClient, auth: dict[str, str], container: Container
+) -> None:
+    """A delivery that carries several changes of one task, out of order, plans what its newest says."""
+    task = await new_task(client, auth)
+    await settle(container)
+    me = (await client.get("/api/me", headers=auth)).json()
+
+    def moved(version: int, due: Any) -> CloudEvent:
+        data = {**task, "user_id": me["id"], "version": version, "due_date": due.isoformat()}
+        kind = "todo.task.updated.v1"
+        return CloudEvent(id=str(uuid.uuid4()), source="test", type=kind, subject=task["id"],
+                          time=task["created_at"], topic="task-updated", data=data)  # fmt: skip
+
+    later, latest = DUE + timedelta(days=1), DUE + timedelta(days=2)
+    [consumer] = [c for c in container.consumers.all() if c.name == "notifications-reminders"]
+    batch = [moved(task["version"] + 2, latest), moved(task["version"] + 1, later)]
+    assert await deliver_batch(consumer, batch, container.sessions) == [DeliveryStatus.SUCCESS] * 2
+    pending = [r for r in await reminders(client, auth, task["id"]) if r[2] == "pending"]
+    assert pending == [
+        ("due_soon", iso_z(latest - timedelta(days=1)), "pending"),
+        ("due", iso_z(latest), "pending"),
+    ]

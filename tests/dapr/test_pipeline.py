@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from tests.conftest import eventually
@@ -63,6 +64,19 @@ async def test_a_task_travels_through_kafka_and_comes_back_as_effects(stack: Sta
         await eventually(notified, within=30)
         [note] = (await http.get("/api/notifications", headers=auth)).json()["items"]
         assert (note["kind"], note["title"], note["task_id"]) == ("due", "Due now: Through Kafka", task["id"])
+        assert await hops_observed(http) == {"outbox", "publish", "transit", "consume"}
+
+
+async def hops_observed(http: httpx.AsyncClient) -> set[str]:
+    """The hops of `todo_event_hop_seconds` with observations (the services share this process's
+    registry); `transit` needs the Kafka record time that daprd passes with each bulk entry."""
+    page = (await http.get("/metrics")).text
+    return {
+        sample.labels["hop"]
+        for family in text_string_to_metric_families(page)
+        for sample in family.samples
+        if sample.name == "todo_event_hop_seconds_count" and sample.value > 0
+    }
 
 
 async def first_task_through(

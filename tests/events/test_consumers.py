@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.conftest import ContainerFactory
 from todo.analytics.consumer import analytics_consumer
 from todo.analytics.models import AnalyticsTask
-from todo.events.consumers import Consumer, deliver, deliver_batch
+from todo.events.consumers import Consumer, deliver, deliver_batch, deliver_to_all
 from todo.events.envelope import CloudEvent, MalformedEvent, parse_cloudevent
 from todo.events.models import ProcessedEvent
 from todo.events.transport import DeliveryStatus
@@ -145,3 +145,49 @@ async def test_batch_delivery_commits_up_to_the_first_retry_and_skips_drops(
     ok, drop = DeliveryStatus.SUCCESS, DeliveryStatus.DROP
     assert again == [ok, drop, ok, ok, ok]
     assert await committed() == {events[0].id, events[2].id, events[3].id, events[4].id}
+
+
+async def test_a_batch_leaves_what_its_events_one_by_one_would(make_container: ContainerFactory) -> None:
+    """Analytics folds a batch into one upsert: out of order, repeated and stale events included."""
+    container = await make_container(start=False)
+    done_at = "2026-06-15T13:00:00+00:00"
+    other = "7b0a3a52-0000-4000-8000-000000000002"
+    assert await deliver(analytics_consumer, task_event(4), container.sessions) is DeliveryStatus.SUCCESS
+    batch = [
+        task_event(1, type_="todo.task.created.v1", id=other),
+        task_event(3, id=other, completed=True, completed_at=done_at, type_="todo.task.completed.v1"),
+        task_event(2, id=other),
+        task_event(3),  # older than what the projection holds for the first task
+    ]
+    assert await deliver_batch(analytics_consumer, batch, container.sessions) == [DeliveryStatus.SUCCESS] * 4
+    rows = {str(r.task_id): (r.version, r.completed) for r in await projection(container.sessions)}
+    assert rows == {"7b0a3a52-0000-4000-8000-000000000001": (4, False), other: (3, True)}
+
+
+async def test_consumers_of_a_delivery_share_a_transaction_until_one_fails(
+    make_container: ContainerFactory,
+) -> None:
+    """One consumer failing on an event holds back none of the others: each is then delivered to alone,
+    the failing one up to that event (RETRY), the other in full."""
+    container = await make_container(start=False)
+    handled: list[str] = []
+
+    async def steady(event: CloudEvent, session: AsyncSession) -> None:
+        handled.append(event.id)
+
+    async def picky(event: CloudEvent, session: AsyncSession) -> None:
+        if event.data.get("flaky"):
+            raise ConnectionError("try later")
+
+    consumers = [Consumer(name="steady", topics=("task-updated",), handle=steady),
+                 Consumer(name="picky", topics=("task-updated",), handle=picky)]  # fmt: skip
+    events = [task_event(1), task_event(2, flaky=True), task_event(3)]
+    statuses = await deliver_to_all(consumers, events, container.sessions)
+    assert statuses == [DeliveryStatus.SUCCESS, DeliveryStatus.RETRY, DeliveryStatus.RETRY]
+    async with container.sessions() as session:
+        rows = await session.execute(select(ProcessedEvent.consumer, ProcessedEvent.event_id))
+        claimed = {(consumer, event_id) for consumer, event_id in rows}
+    assert claimed == {("steady", e.id) for e in events} | {("picky", events[0].id)}
+    # a redelivery finds every one of steady's events done
+    assert await deliver_to_all(consumers[:1], events, container.sessions) == [DeliveryStatus.SUCCESS] * 3
+    assert handled.count(events[0].id) == 2  # once in the rolled-back shared attempt, once alone

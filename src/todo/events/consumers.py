@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from todo.db import utcnow
+from todo.db import insert_or_merge, utcnow
 from todo.events.envelope import CloudEvent, MalformedEvent
 from todo.events.models import ProcessedEvent
 from todo.events.transport import DeliveryStatus
@@ -22,7 +21,7 @@ log = logging.getLogger(__name__)
 
 BATCH_CACHE = "consumer_batch_cache"  # session.info key where prepare() may leave what it loaded
 Handler = Callable[[CloudEvent, AsyncSession], Awaitable[None]]
-Preparer = Callable[[Sequence[CloudEvent], AsyncSession], Awaitable[None]]
+BatchHandler = Callable[[Sequence[CloudEvent], AsyncSession], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -33,13 +32,16 @@ class Consumer:
     its transaction commits (a batch that fails is redone event by event), and only what commits counts.
     Effects outside the database go through their own recorded attempts, never straight from a handler.
     `prepare`, when given, loads (and locks) what a whole batch needs in one query, so that `handle`
-    finds it in the session instead of asking the database once per event.
+    finds it in the session instead of asking the database once per event. `handle_batch`, when given,
+    replaces prepare-and-handle for a whole batch (a set-based statement instead of one per event); it
+    must leave what `handle` on each event in order would. Event by event, `handle` is used.
     """
 
     name: str
     topics: tuple[str, ...]
     handle: Handler
-    prepare: Preparer | None = None
+    prepare: BatchHandler | None = None
+    handle_batch: BatchHandler | None = None
 
 
 class ConsumerRegistry:
@@ -104,28 +106,93 @@ def _count(consumer: Consumer, event: CloudEvent, status: DeliveryStatus, handle
         EVENT_DELIVERY_SECONDS.labels(consumer=consumer.name).observe(max(lag, 0.0))
 
 
-async def _all_at_once(consumer: Consumer, events: Sequence[CloudEvent], session: AsyncSession) -> None:
-    """Claim the events not processed yet (one INSERT .. ON CONFLICT DO NOTHING RETURNING), then handle
-    those, each once. A redelivery that races the first delivery waits on its claim and then skips."""
-    claimed = await _claim(session, consumer, events)
-    fresh = list({e.id: e for e in events if e.id in claimed}.values())
+async def deliver_to_all(
+    consumers: Sequence[Consumer], events: Sequence[CloudEvent], sessions: async_sessionmaker[AsyncSession]
+) -> list[DeliveryStatus]:
+    """Hand one delivery to every consumer of its topic; the worst status per event.
+
+    All consumers share one transaction (one claim statement, one commit) when everything succeeds, the
+    common case. If anything fails, that transaction is rolled back and each consumer is delivered to on
+    its own (`deliver_batch`), so that one consumer's trouble holds back none of the others.
+    """
+    if not consumers or not events:
+        return [DeliveryStatus.SUCCESS] * len(events)
     try:
-        if consumer.prepare is not None and fresh:
-            await consumer.prepare(fresh, session)
-        for event in fresh:
-            await consumer.handle(event, session)
+        async with sessions() as session, session.begin():
+            claimed = await _claim(session, consumers, events)
+            for consumer in consumers:
+                await _apply(consumer, _fresh(events, claimed, consumer), session)
+    except Exception:
+        log.info("a shared consumer transaction failed; delivering to each consumer alone", exc_info=True)
+        return await _to_each(consumers, events, sessions)
+    handled_at = utcnow()
+    for consumer in consumers:
+        for event in events:
+            _count(consumer, event, DeliveryStatus.SUCCESS, handled_at)
+    return [DeliveryStatus.SUCCESS] * len(events)
+
+
+async def _to_each(
+    consumers: Sequence[Consumer], events: Sequence[CloudEvent], sessions: async_sessionmaker[AsyncSession]
+) -> list[DeliveryStatus]:
+    statuses = [DeliveryStatus.SUCCESS] * len(events)
+    for consumer in consumers:
+        answered = await deliver_batch(consumer, events, sessions)
+        answered += [DeliveryStatus.RETRY] * (len(events) - len(answered))  # the rest of a stopped batch
+        statuses = [_worse(a, b) for a, b in zip(statuses, answered, strict=True)]
+    return statuses
+
+
+def _worse(a: DeliveryStatus, b: DeliveryStatus) -> DeliveryStatus:
+    order = (DeliveryStatus.SUCCESS, DeliveryStatus.DROP, DeliveryStatus.RETRY)
+    return max(a, b, key=order.index)
+
+
+async def _all_at_once(consumer: Consumer, events: Sequence[CloudEvent], session: AsyncSession) -> None:
+    claimed = await _claim(session, [consumer], events)
+    await _apply(consumer, _fresh(events, claimed, consumer), session)
+
+
+Claims = set[tuple[str, str]]  # (consumer, event id) pairs a transaction claimed
+
+
+def _fresh(events: Sequence[CloudEvent], claimed: Claims, consumer: Consumer) -> list[CloudEvent]:
+    """The events `consumer` claimed, each once (a delivery may carry an event twice)."""
+    return list({e.id: e for e in events if (consumer.name, e.id) in claimed}.values())
+
+
+async def _apply(consumer: Consumer, fresh: Sequence[CloudEvent], session: AsyncSession) -> None:
+    if not fresh:
+        return
+    try:
+        if consumer.handle_batch is not None:
+            await consumer.handle_batch(fresh, session)
+        else:
+            if consumer.prepare is not None:
+                await consumer.prepare(fresh, session)
+            for event in fresh:
+                await consumer.handle(event, session)
         await session.flush()
     finally:
         session.info.pop(BATCH_CACHE, None)
 
 
-async def _claim(session: AsyncSession, consumer: Consumer, events: Sequence[CloudEvent]) -> set[str]:
+async def _claim(
+    session: AsyncSession, consumers: Sequence[Consumer], events: Sequence[CloudEvent]
+) -> Claims:
+    """Claim the events not processed yet by each consumer (one INSERT .. ON CONFLICT DO NOTHING
+    RETURNING for all); what comes back is theirs to handle. A redelivery that races the first delivery
+    waits on its claim and then skips."""
     if not events:
         return set()
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    rows = [{"consumer": consumer.name, "event_id": e.id, "processed_at": utcnow()} for e in events]
-    claim = insert(ProcessedEvent).on_conflict_do_nothing().returning(ProcessedEvent.event_id)
-    return set(await session.scalars(claim, rows))  # executemany: one cached statement for any batch size
+    now = utcnow()
+    rows = [{"consumer": c.name, "event_id": e.id, "processed_at": now} for c in consumers for e in events]
+    claim = (
+        insert_or_merge(session, ProcessedEvent)
+        .on_conflict_do_nothing()
+        .returning(ProcessedEvent.consumer, ProcessedEvent.event_id)
+    )
+    return {(c, e) for c, e in await session.execute(claim, rows)}  # executemany: one cached statement
 
 
 async def _carefully(

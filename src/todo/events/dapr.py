@@ -9,8 +9,8 @@ per-entry SUCCESS / RETRY / DROP (DROP goes to the dead-letter topic).
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -19,9 +19,10 @@ import httpx
 from fastapi import APIRouter, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from todo.events.consumers import ConsumerRegistry, deliver_batch
+from todo.events.consumers import ConsumerRegistry, deliver_to_all
 from todo.events.envelope import CloudEvent, MalformedEvent, parse_cloudevent
 from todo.events.transport import DeliveryStatus
+from todo.platform.metrics import EVENT_HOP_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +92,13 @@ def subscription_router(registry: ConsumerRegistry, sessions: async_sessionmaker
 
     @router.post("/events/{topic}")
     async def receive(topic: str, request: Request) -> dict[str, Any]:
+        received_at = time.time()
         body = await request.json()
         if isinstance(body, dict) and isinstance(body.get("entries"), list):
-            entries = body["entries"]
-            ids = [str(e.get("entryId", "")) if isinstance(e, dict) else "" for e in entries]
-            payloads = [e.get("event") if isinstance(e, dict) else None for e in entries]
-            statuses = await _handle(registry, sessions, topic, payloads)
+            entries = [e if isinstance(e, dict) else {} for e in body["entries"]]
+            ids = [str(e.get("entryId", "")) for e in entries]
+            statuses = await _handle(registry, sessions, topic, [e.get("event") for e in entries])
+            _observe_hops(entries, received_at, answered_at=time.time())
             return {
                 "statuses": [{"entryId": i, "status": s.value} for i, s in zip(ids, statuses, strict=True)]
             }
@@ -109,9 +111,8 @@ def subscription_router(registry: ConsumerRegistry, sessions: async_sessionmaker
 async def _handle(
     registry: ConsumerRegistry, sessions: async_sessionmaker[AsyncSession], topic: str, payloads: list[Any]
 ) -> list[DeliveryStatus]:
-    """Hand the deliveries to every consumer of the topic in this app, one batch (one transaction) per
-    consumer, and answer the worst status per event. Consumers are idempotent, so a RETRY redelivers
-    harmlessly to those that already succeeded."""
+    """Parse each delivery once and hand the batch to every consumer of the topic in this app. Consumers
+    are idempotent, so a RETRY redelivers harmlessly to those that already succeeded."""
     statuses = [DeliveryStatus.SUCCESS] * len(payloads)
     events: list[tuple[int, CloudEvent]] = []
     for index, payload in enumerate(payloads):
@@ -120,16 +121,19 @@ async def _handle(
         except MalformedEvent as exc:
             log.error("dropping a malformed delivery", extra={"topic": topic, "why": str(exc)})
             statuses[index] = DeliveryStatus.DROP
-    batch = [e for _, e in events]
-    consumers = registry.for_topic(topic)
-    # The consumers are independent (each its own transaction and idempotency records): run them together.
-    for answered in await asyncio.gather(*(deliver_batch(c, batch, sessions) for c in consumers)):
-        answered += [DeliveryStatus.RETRY] * (len(events) - len(answered))  # the rest of a stopped batch
-        for (index, _), status in zip(events, answered, strict=True):
-            statuses[index] = _worse(statuses[index], status)
+    answered = await deliver_to_all(registry.for_topic(topic), [e for _, e in events], sessions)
+    for (index, _), status in zip(events, answered, strict=True):
+        statuses[index] = status
     return statuses
 
 
-def _worse(a: DeliveryStatus, b: DeliveryStatus) -> DeliveryStatus:
-    order = (DeliveryStatus.SUCCESS, DeliveryStatus.DROP, DeliveryStatus.RETRY)
-    return max(a, b, key=order.index)
+def _observe_hops(entries: list[dict[str, Any]], received_at: float, *, answered_at: float) -> None:
+    """Per event: from Kafka's record time (set by the publishing sidecar's producer as it sends) to this
+    delivery, and from this delivery to the answer."""
+    transit, consume = EVENT_HOP_SECONDS.labels(hop="transit"), EVENT_HOP_SECONDS.labels(hop="consume")
+    for entry in entries:
+        metadata = entry.get("metadata")
+        sent_ms = metadata.get("__timestamp") if isinstance(metadata, dict) else None
+        if isinstance(sent_ms, str) and sent_ms.isdigit():
+            transit.observe(max(received_at - int(sent_ms) / 1000, 0.0))
+        consume.observe(answered_at - received_at)

@@ -21,7 +21,13 @@ from todo.clock import Clock
 from todo.events.envelope import CloudEvent
 from todo.events.models import TaskEvent
 from todo.events.transport import Publisher
-from todo.platform.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, PUBLISH_FAILURES
+from todo.platform.metrics import (
+    EVENT_HOP_SECONDS,
+    EVENTS_PUBLISHED,
+    OUTBOX_BACKLOG,
+    OUTBOX_OLDEST_AGE,
+    PUBLISH_FAILURES,
+)
 from todo.scheduling import TimedLoop
 
 ADVISORY_LOCK_KEY = 0x70D0_0E1A  # "todo relay"
@@ -153,6 +159,7 @@ class Relay:
         rows = await self._unpublished()
         if not rows:
             return 0
+        read_at = time.time()
         events = [to_cloudevent(r) for r in rows]
         try:
             accepted = await self.publisher.publish(events)
@@ -160,6 +167,7 @@ class Relay:
             accepted, error = 0, f"{type(exc).__name__}: {exc}"
         else:
             error = "" if accepted == len(rows) else "publisher accepted only part of the batch"
+        _observe_hops(rows[:accepted], read_at, acknowledged_at=time.time())
         await self._mark(
             rows[:accepted], failed=rows[accepted] if accepted < len(rows) else None, error=error
         )
@@ -212,6 +220,15 @@ class Relay:
                     .where(TaskEvent.seq == failed.seq)
                     .values(publish_attempts=TaskEvent.publish_attempts + 1, last_error=error[:2000])
                 )
+
+
+def _observe_hops(published: Sequence[Row[Any]], read_at: float, *, acknowledged_at: float) -> None:
+    """Per event: how long it waited in the outbox (by the wall clock, like its `created_at`) and how long
+    its publication took."""
+    waited, publishing = EVENT_HOP_SECONDS.labels(hop="outbox"), EVENT_HOP_SECONDS.labels(hop="publish")
+    for row in published:
+        waited.observe(max(read_at - row.created_at.timestamp(), 0.0))
+        publishing.observe(acknowledged_at - read_at)
 
 
 async def _nothing_scheduled() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo import wakeups
 from todo.auth.models import User
-from todo.events.consumers import BATCH_CACHE, Consumer
+from todo.db import insert_or_merge
+from todo.events.consumers import Consumer
 from todo.events.envelope import (
     TASK_DELETED,
     TASK_TYPES,
@@ -32,65 +33,108 @@ from todo.notifications.models import Reminder, ReminderSource, ReminderState
 from todo.notifications.schedule import PlannedReminder, ReminderKind, plan
 
 
-@dataclass
-class _Loaded:
-    """What a batch needs, read in two queries instead of two per event."""
+@dataclass(frozen=True)
+class _Change:
+    """A task event as the schedule reads it, validated once."""
 
-    sources: dict[uuid.UUID, ReminderSource | None] = field(default_factory=dict)
-    pending: dict[uuid.UUID, list[Reminder]] = field(default_factory=lambda: defaultdict(list))
-    users: dict[uuid.UUID, User] = field(default_factory=dict)
+    event: CloudEvent
+    task_id: uuid.UUID
+    version: int
+    changed_at: datetime
+    own_leads: list[int] | None  # the task's own reminder leads; None: its owner's defaults
+
+    @classmethod
+    def of(cls, event: CloudEvent) -> _Change:
+        changed_at = parse_datetime(event.data.get("updated_at"), "data.updated_at")
+        if changed_at is None:
+            raise MalformedEvent("data.updated_at is required")
+        event.user_id  # noqa: B018 (validates data.user_id)
+        return cls(event, parse_uuid(event.data.get("id"), "data.id"), event.version, changed_at,
+                   _own_leads(event))  # fmt: skip
+
+    @property
+    def finished(self) -> bool:
+        return self.event.type == TASK_DELETED.type or bool(self.event.data.get("completed"))
+
+    @property
+    def due(self) -> datetime | None:
+        return None if self.finished else parse_datetime(self.event.data.get("due_date"), "data.due_date")
 
 
-async def prepare(events: Sequence[CloudEvent], session: AsyncSession) -> None:
-    ids = {parse_uuid(e.data.get("id"), "data.id") for e in events if e.type in TASK_TYPES}
-    loaded = _Loaded(sources=dict.fromkeys(ids))
-    if ids:
-        sources = select(ReminderSource).where(ReminderSource.task_id.in_(ids)).with_for_update()
-        loaded.sources.update((s.task_id, s) for s in await session.scalars(sources))
-        pending = select(Reminder).where(Reminder.task_id.in_(ids), Reminder.state == ReminderState.pending)
-        for reminder in await session.scalars(pending):
-            loaded.pending[reminder.task_id].append(reminder)
-        owners = select(User).where(User.id.in_({e.user_id for e in events if e.type in TASK_TYPES}))
-        loaded.users = {user.id: user for user in await session.scalars(owners)}
-    session.info[BATCH_CACHE] = loaded
+def _newest_changes(events: Sequence[CloudEvent]) -> list[_Change]:
+    """Each task's newest event of the batch (replanning from it leaves what replanning from each in
+    order would); every task event is validated, superseded or not."""
+    newest: dict[uuid.UUID, _Change] = {}
+    for event in events:
+        if event.type not in TASK_TYPES:
+            continue  # series events share the topics
+        change = _Change.of(event)
+        change.due  # noqa: B018 (validates data.due_date)
+        kept = newest.get(change.task_id)
+        if kept is None or kept.version < change.version:
+            newest[change.task_id] = change
+    return list(newest.values())
 
 
-async def _load(session: AsyncSession, task_id: uuid.UUID) -> tuple[ReminderSource | None, list[Reminder]]:
-    loaded: _Loaded | None = session.info.get(BATCH_CACHE)
-    if loaded is not None and task_id in loaded.sources:
-        return loaded.sources[task_id], loaded.pending[task_id]
-    source = await session.get(ReminderSource, task_id, with_for_update=True)
-    query = select(Reminder).where(Reminder.task_id == task_id, Reminder.state == ReminderState.pending)
-    return source, list(await session.scalars(query))
+async def handle_batch(events: Sequence[CloudEvent], session: AsyncSession) -> None:
+    changes = await _advance_sources(session, _newest_changes(events))
+    if not changes:
+        return
+    pending: dict[uuid.UUID, list[Reminder]] = defaultdict(list)
+    query = select(Reminder).where(
+        Reminder.task_id.in_([c.task_id for c in changes]), Reminder.state == ReminderState.pending
+    )
+    for reminder in await session.scalars(query):
+        pending[reminder.task_id].append(reminder)
+    # The owner matters only to a task with a due time or reminders (its default leads; gone: none)
+    owners = await _owners(session, [c for c in changes if c.due is not None or pending[c.task_id]])
+    added = False
+    for change in changes:
+        added |= _replan_task(session, change, pending[change.task_id], owners)
+    if added:
+        wakeups.after_commit(session, wakeups.REMINDERS)  # a new one may be due before the clock's next wake
 
 
 async def handle(event: CloudEvent, session: AsyncSession) -> None:
-    if event.type not in TASK_TYPES:
-        return  # series events share the topics
-    data = event.data
-    task_id, version = parse_uuid(data.get("id"), "data.id"), event.version
-    source, pending = await _load(session, task_id)
-    if source is not None and source.version >= version:
-        return  # a stale or repeated event
-    if source is None:
-        source = ReminderSource(task_id=task_id, version=version)
-        session.add(source)
-        loaded: _Loaded | None = session.info.get(BATCH_CACHE)
-        if loaded is not None:
-            loaded.sources[task_id] = source
-    source.version = version
+    await handle_batch([event], session)
 
-    finished = event.type == TASK_DELETED.type or bool(data.get("completed"))
-    changed_at = parse_datetime(data.get("updated_at"), "data.updated_at")
-    if changed_at is None:
-        raise MalformedEvent("data.updated_at is required")
-    owner = await _owner(session, event.user_id)
-    if owner is None:
-        finished = True  # the account is gone: nothing left to remind anyone of
-    due = None if finished else parse_datetime(data.get("due_date"), "data.due_date")
-    wanted = plan(due, _leads(event, owner), changed_at=changed_at)
-    if _replan(session, event, pending, wanted, finished=finished, version=version, due=due):
-        wakeups.after_commit(session, wakeups.REMINDERS)  # a new one may be due before the clock's next wake
+
+async def _advance_sources(session: AsyncSession, changes: list[_Change]) -> list[_Change]:
+    """Record each task's newest version, in one statement that also tells which changes are newer than
+    what the schedule was built from (and locks their rows); the others are stale or repeated."""
+    if not changes:
+        return []
+    insert = insert_or_merge(session, ReminderSource)
+    upsert = insert.on_conflict_do_update(
+        index_elements=[ReminderSource.task_id],
+        set_={"version": insert.excluded.version},
+        where=ReminderSource.version < insert.excluded.version,
+    ).returning(ReminderSource.task_id)
+    rows = [{"task_id": c.task_id, "version": c.version} for c in changes]
+    advanced = set(await session.scalars(upsert, rows))
+    return [c for c in changes if c.task_id in advanced]
+
+
+async def _owners(session: AsyncSession, changes: list[_Change]) -> dict[uuid.UUID, User]:
+    """The owners whose default leads these changes need."""
+    ids = {c.event.user_id for c in changes}
+    if not ids:
+        return {}
+    return {user.id: user for user in await session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def _replan_task(
+    session: AsyncSession, change: _Change, pending: list[Reminder], owners: dict[uuid.UUID, User]
+) -> bool:
+    finished, due = change.finished, change.due
+    owner = owners.get(change.event.user_id)
+    if owner is None and (due is not None or pending):
+        finished, due = True, None  # the account is gone: nothing left to remind anyone of
+    leads = change.own_leads
+    if leads is None:
+        leads = list(owner.reminder_minutes) if owner is not None else []
+    wanted = plan(due, leads, changed_at=change.changed_at)
+    return _replan(session, change.event, pending, wanted, finished=finished, version=change.version, due=due)
 
 
 def _replan(
@@ -137,16 +181,10 @@ def _replan(
     return added
 
 
-async def _owner(session: AsyncSession, user_id: uuid.UUID) -> User | None:
-    loaded: _Loaded | None = session.info.get(BATCH_CACHE)
-    return loaded.users.get(user_id) if loaded is not None else await session.get(User, user_id)
-
-
-def _leads(event: CloudEvent, owner: User | None) -> list[int]:
-    """The task's own reminder leads, or its owner's defaults."""
+def _own_leads(event: CloudEvent) -> list[int] | None:
     own = event.data.get("reminder_minutes")
     if own is None:
-        return list(owner.reminder_minutes) if owner is not None else []
+        return None
     if not isinstance(own, list) or not all(isinstance(m, int) and m >= 0 for m in own):
         raise MalformedEvent("data.reminder_minutes must be a list of non-negative integers")
     return own
@@ -156,5 +194,5 @@ reminder_schedule_consumer = Consumer(
     name="notifications-reminders",
     topics=(Topic.task_created, Topic.task_updated, Topic.task_completed, Topic.task_deleted),
     handle=handle,
-    prepare=prepare,
+    handle_batch=handle_batch,
 )

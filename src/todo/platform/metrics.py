@@ -24,6 +24,15 @@ EVENT_DELIVERY_SECONDS = Histogram(
     ["consumer"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
+EVENT_HOP_SECONDS = Histogram(
+    "todo_event_hop_seconds",
+    "Where an event's latency goes, per event: outbox (written -> read by the relay), publish (read -> "
+    "acknowledged by the sidecar), transit (sent to Kafka -> delivered to the consuming app), consume "
+    "(delivered -> the app's consumers committed and answered)",
+    ["hop"],
+    buckets=(0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15,
+             0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10),
+)  # fmt: skip
 CLOCK_LOOP_SECONDS = Histogram(
     "todo_clock_loop_duration_seconds",
     "Time one step of a background loop took (relay, recurrence, reminders, deliveries)",

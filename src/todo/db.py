@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError
@@ -54,11 +54,16 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def insert_or_merge(session: AsyncSession, model: type[Any]) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT with ON CONFLICT clauses, in the dialect of the session's database (both have them)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
+def dialect_of(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def insert_or_merge(dialect: str, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+    """A Core INSERT into `model`'s table with ON CONFLICT clauses, in `dialect` (both of ours have them).
+    Core, not ORM: the consumers' set-based writes spent a fifth of their time in the ORM's bulk insert.
+    Build it once per dialect (functools.cache) and SQLAlchemy reuses its compiled form too."""
+    table: Table = model.__table__  # type: ignore[assignment]
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
 def utcnow() -> datetime:

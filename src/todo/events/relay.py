@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from todo.clock import Clock
@@ -31,6 +31,17 @@ from todo.platform.metrics import (
 from todo.scheduling import TimedLoop
 
 ADVISORY_LOCK_KEY = 0x70D0_0E1A  # "todo relay"
+# Built once (Core, on the table): the relay runs them for every batch, and a statement built anew is
+# analysed anew before SQLAlchemy finds its compiled form.
+_OUTBOX: Table = TaskEvent.__table__  # type: ignore[assignment]
+_UNPUBLISHED = (
+    select(_OUTBOX).where(_OUTBOX.c.published_at.is_(None)).order_by(_OUTBOX.c.seq).limit(bindparam("batch"))
+)
+_PUBLISHED = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.seq.in_(bindparam("seqs", expanding=True)))
+    .values(published_at=bindparam("at"))
+)
 
 
 class PublishFailed(RuntimeError):
@@ -203,17 +214,13 @@ class Relay:
             await conn.commit()
 
     async def _unpublished(self) -> Sequence[Row[Any]]:
-        query = select(TaskEvent.__table__).where(TaskEvent.published_at.is_(None)).order_by(TaskEvent.seq)
         async with self._outbox() as conn:
-            return (await conn.execute(query.limit(self.batch_size))).all()
+            return (await conn.execute(_UNPUBLISHED, {"batch": self.batch_size})).all()
 
     async def _mark(self, published: Sequence[Row[Any]], *, failed: Row[Any] | None, error: str) -> None:
         async with self._outbox() as conn:
             if published:
-                seqs = [r.seq for r in published]
-                await conn.execute(
-                    update(TaskEvent).where(TaskEvent.seq.in_(seqs)).values(published_at=self.clock.now())
-                )
+                await conn.execute(_PUBLISHED, {"seqs": [r.seq for r in published], "at": self.clock.now()})
             if failed is not None:
                 await conn.execute(
                     update(TaskEvent)

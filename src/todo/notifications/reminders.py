@@ -7,20 +7,22 @@ task `version`) change nothing, whatever order the broker delivers them in.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Executable, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo import wakeups
 from todo.auth.models import User
-from todo.db import insert_or_merge
+from todo.db import dialect_of, insert_or_merge
 from todo.events.consumers import Consumer
 from todo.events.envelope import (
+    TASK_CREATED,
     TASK_DELETED,
     TASK_TYPES,
     CloudEvent,
@@ -81,11 +83,12 @@ async def handle_batch(events: Sequence[CloudEvent], session: AsyncSession) -> N
     if not changes:
         return
     pending: dict[uuid.UUID, list[Reminder]] = defaultdict(list)
-    query = select(Reminder).where(
-        Reminder.task_id.in_([c.task_id for c in changes]), Reminder.state == ReminderState.pending
-    )
-    for reminder in await session.scalars(query):
-        pending[reminder.task_id].append(reminder)
+    # A task's creation is the first change the schedule sees of it: it has no reminders to look up yet
+    changed = [c.task_id for c in changes if c.event.type != TASK_CREATED.type]
+    if changed:
+        query = select(Reminder).where(Reminder.task_id.in_(changed), Reminder.state == ReminderState.pending)
+        for reminder in await session.scalars(query):
+            pending[reminder.task_id].append(reminder)
     # The owner matters only to a task with a due time or reminders (its default leads; gone: none)
     owners = await _owners(session, [c for c in changes if c.due is not None or pending[c.task_id]])
     added = False
@@ -104,15 +107,19 @@ async def _advance_sources(session: AsyncSession, changes: list[_Change]) -> lis
     what the schedule was built from (and locks their rows); the others are stale or repeated."""
     if not changes:
         return []
-    insert = insert_or_merge(session, ReminderSource)
-    upsert = insert.on_conflict_do_update(
+    rows = [{"task_id": c.task_id, "version": c.version} for c in changes]
+    advanced = set(await session.scalars(_advance(dialect_of(session)), rows))
+    return [c for c in changes if c.task_id in advanced]
+
+
+@functools.cache
+def _advance(dialect: str) -> Executable:
+    insert = insert_or_merge(dialect, ReminderSource)
+    return insert.on_conflict_do_update(
         index_elements=[ReminderSource.task_id],
         set_={"version": insert.excluded.version},
         where=ReminderSource.version < insert.excluded.version,
     ).returning(ReminderSource.task_id)
-    rows = [{"task_id": c.task_id, "version": c.version} for c in changes]
-    advanced = set(await session.scalars(upsert, rows))
-    return [c for c in changes if c.task_id in advanced]
 
 
 async def _owners(session: AsyncSession, changes: list[_Change]) -> dict[uuid.UUID, User]:

@@ -57,7 +57,7 @@ test: lint typecheck pytest
 
 # Benchmarks run beside only what they use: the three-broker cluster alone takes a fifth of a core.
 bench-stack:
-	scripts/devstack up postgres redis kafka daprd
+	scripts/devstack up postgres redis kafka daprd wrk
 	scripts/devstack stop kafka3
 
 bench: install bench-stack

@@ -9,7 +9,7 @@ from datetime import timedelta
 import httpx
 
 from tests.api.test_channels import Webhook
-from tests.conftest import settle
+from tests.conftest import eventually, settle
 from tests.web.conftest import Browser
 from todo.bootstrap import Container
 from todo.clock import FrozenClock
@@ -308,7 +308,14 @@ async def test_insights_draw_the_days_and_the_streak(browser: Browser) -> None:
     first = re.search(r'data-task-id="([^"]+)"', listing)
     assert first
     await browser.submit(f"/tasks/{first.group(1)}/complete")
-    page = (await browser.get("/insights?days=7")).text
+    page = ""
+
+    async def completion_counted() -> bool:  # the analytics projection follows the events: eventually
+        nonlocal page
+        page = (await browser.get("/insights?days=7")).text
+        return "<title>Mon 15 Jun: 1 completed</title>" in page
+
+    await eventually(completion_counted)
     assert re.search(r'id="current-streak">1 day<', page)
     assert "<title>Mon 15 Jun: 2 created</title>" in page
     assert "<title>Mon 15 Jun: 1 completed</title>" in page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime, timedelta
 
@@ -35,14 +36,21 @@ def issue_token(user_id: uuid.UUID, *, secret: str, now: datetime, lifetime: tim
 
 def read_token(token: str, *, secret: str, now: datetime) -> uuid.UUID:
     """The user id in a valid token; expiry is judged by our clock so that it can be tested."""
+    user_id, expires = _verified(token, secret)
+    if expires <= now.timestamp():
+        raise Unauthorized("token expired")
+    return user_id
+
+
+@functools.lru_cache(maxsize=4096)
+def _verified(token: str, secret: str) -> tuple[uuid.UUID, int]:
+    """A signed token's subject and expiry. Kept per token once its signature checked out (a failure is
+    not kept): a client sends the same token with every request, and checking it again each time was a
+    tenth of an authenticated request's cost. Expiry is still judged on every request."""
     try:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"], "verify_exp": False}
         )
-        user_id = uuid.UUID(claims["sub"])
-        expires = int(claims["exp"])
+        return uuid.UUID(claims["sub"]), int(claims["exp"])
     except (jwt.InvalidTokenError, ValueError, TypeError) as exc:
         raise Unauthorized("invalid token") from exc
-    if expires <= now.timestamp():
-        raise Unauthorized("token expired")
-    return user_id

@@ -28,7 +28,7 @@ class PageParams:
         return (self.page - 1) * self.page_size
 
 
-def page_params(
+async def page_params(
     page: int = Query(1, ge=1, le=100_000, description="1-based page number"),
     page_size: int = Query(20, ge=1, le=100, description="Items per page (at most 100)"),
 ) -> PageParams:

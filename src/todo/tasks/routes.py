@@ -26,7 +26,7 @@ from todo.timeutil import to_utc
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 
 
-def task_filters(
+async def task_filters(
     user: CurrentUser,
     status: TaskStatus = TaskStatus.all,
     due_state: DueState | None = None,

@@ -27,7 +27,7 @@ router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str | None, Form(alias="csrf_token")]
 
 
-def _backend(request: Request) -> Backend:
+async def _backend(request: Request) -> Backend:
     backend: Backend = request.app.state.backend
     return backend
 
@@ -448,7 +448,7 @@ async def mark_all_read(request: Request, user: UserDep, csrf: Csrf = None) -> R
 async def live(request: Request, user: UserDep) -> Response:
     """The backend's notification stream, passed through: the browser's EventSource cannot send the
     bearer token, the web UI can."""
-    backend, closing = _backend(request), request.app.state.closing
+    backend, closing = await _backend(request), request.app.state.closing
 
     async def relay() -> AsyncIterator[bytes]:
         async with backend.stream("/api/notifications/stream", token=user.token) as upstream:

@@ -43,6 +43,7 @@ async def authenticate(session: AsyncSession, *, email: str, password: str) -> U
 
 
 async def update(session: AsyncSession, *, user: User, changes: UserUpdate, now: datetime) -> User:
+    user = await session.merge(user, load=False)  # the caller's row may come detached from the cache
     for name, value in changes.model_dump(exclude_unset=True, exclude_none=True).items():
         setattr(user, name, value)
     user.updated_at = now

@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -61,8 +62,6 @@ Buckets = dict[float, float]  # upper bound -> cumulative count
 
 def histogram_buckets(metrics_text: str, name: str, labels: dict[str, str]) -> Buckets:
     """The cumulative buckets of histogram `name` (series with `labels`, summed) in a /metrics page."""
-    from prometheus_client.parser import text_string_to_metric_families
-
     buckets: Buckets = {}
     for family in text_string_to_metric_families(metrics_text):
         for sample in family.samples:

@@ -118,6 +118,8 @@ async def deliver_to_all(
     """
     if not consumers or not events:
         return [DeliveryStatus.SUCCESS] * len(events)
+    if len(consumers) == 1:  # its own batch is the shared transaction: trying it twice would gain nothing
+        return await _to_each(consumers, events, sessions)
     try:
         async with sessions() as session, session.begin():
             claimed = await _claim(session, consumers, events)

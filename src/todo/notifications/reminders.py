@@ -44,23 +44,20 @@ class _Change:
     version: int
     changed_at: datetime
     own_leads: list[int] | None  # the task's own reminder leads; None: its owner's defaults
+    finished: bool  # deleted or completed
+    due: datetime | None  # None once finished
 
     @classmethod
     def of(cls, event: CloudEvent) -> _Change:
-        changed_at = parse_datetime(event.data.get("updated_at"), "data.updated_at")
+        data = event.data
+        changed_at = parse_datetime(data.get("updated_at"), "data.updated_at")
         if changed_at is None:
             raise MalformedEvent("data.updated_at is required")
         event.user_id  # noqa: B018 (validates data.user_id)
-        return cls(event, parse_uuid(event.data.get("id"), "data.id"), event.version, changed_at,
-                   _own_leads(event))  # fmt: skip
-
-    @property
-    def finished(self) -> bool:
-        return self.event.type == TASK_DELETED.type or bool(self.event.data.get("completed"))
-
-    @property
-    def due(self) -> datetime | None:
-        return None if self.finished else parse_datetime(self.event.data.get("due_date"), "data.due_date")
+        due = parse_datetime(data.get("due_date"), "data.due_date")
+        finished = event.type == TASK_DELETED.type or bool(data.get("completed"))
+        return cls(event, parse_uuid(data.get("id"), "data.id"), event.version, changed_at,
+                   _own_leads(event), finished, None if finished else due)  # fmt: skip
 
 
 def _newest_changes(events: Sequence[CloudEvent]) -> list[_Change]:
@@ -71,7 +68,6 @@ def _newest_changes(events: Sequence[CloudEvent]) -> list[_Change]:
         if event.type not in TASK_TYPES:
             continue  # series events share the topics
         change = _Change.of(event)
-        change.due  # noqa: B018 (validates data.due_date)
         kept = newest.get(change.task_id)
         if kept is None or kept.version < change.version:
             newest[change.task_id] = change

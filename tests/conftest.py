@@ -255,4 +255,4 @@ async def announce(container: Container, kind: EventKind, task_id: object) -> No
     async with container.sessions() as session, session.begin():
         task = await session.get(Task, uuid.UUID(str(task_id)))
         assert task is not None
-        tasks.emit(session, kind, task, at=container.clock.now())
+        await tasks.emit(session, kind, task, at=container.clock.now())

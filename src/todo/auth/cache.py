@@ -11,7 +11,7 @@ import time
 import uuid
 from collections import OrderedDict
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import make_transient_to_detached
 
 from todo.auth.models import User
@@ -23,16 +23,17 @@ class UserCache:
         self.max_entries = max_entries
         self._rows: OrderedDict[uuid.UUID, tuple[float, dict[str, object]]] = OrderedDict()
 
-    async def get(self, session: AsyncSession, user_id: uuid.UUID) -> User | None:
-        """The user: from the cache when fresh (detached: attaching it to the session cost a fifth of a
-        cached `GET /api/me`, and only a change needs it, see `todo.auth.service.update`), else read
-        through `session`."""
+    async def get(self, sessions: async_sessionmaker[AsyncSession], user_id: uuid.UUID) -> User | None:
+        """The user, detached: from the cache when fresh, else read in a session of its own. (Attaching
+        it to the request's session cost a fifth of a cached `GET /api/me`, and only a change needs
+        that, see `todo.auth.service.update`.)"""
         entry = self._rows.get(user_id)
         if entry is not None and entry[0] > time.monotonic():
             detached = User(**entry[1])
             make_transient_to_detached(detached)
             return detached
-        user = await session.get(User, user_id)
+        async with sessions() as session:
+            user = await session.get(User, user_id)
         if user is not None:
             self._remember(user)
         return user

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -19,36 +21,49 @@ from todo.wakeups import WakingSession
 
 SOURCE_KEY = "event_source"  # the writer's app-id, the CloudEvent `source`
 _PENDING_KEY = "outbox_pending_topics"  # topics written in the open transaction, for the metrics
+_INSERT = insert(TaskEvent.__table__)  # type: ignore[arg-type]  # a Table: the plain Core statement
 
 
-def record(
-    session: AsyncSession,
-    kind: EventKind,
-    *,
-    entity: str,
-    subject: uuid.UUID,
-    user_id: uuid.UUID,
-    data: dict[str, Any],
-    at: datetime | None = None,
-) -> TaskEvent:
-    """Add the event row to the session; it commits (or rolls back) with the change it describes.
-    `at` is the CloudEvent `time`: when the change happened by the application's clock."""
-    row = TaskEvent(
-        id=uuid.uuid4(),
-        topic=kind.topic.value,
-        type=kind.type,
-        event_type=kind.event_type,
-        source=session.info.get(SOURCE_KEY, "todo"),
-        entity=entity,
-        subject=subject,
-        user_id=user_id,
-        data={**data, "user_id": str(user_id)},
-        created_at=at or utcnow(),
-    )
-    session.add(row)
-    session.info.setdefault(_PENDING_KEY, []).append(kind.topic.value)
+@dataclass(frozen=True)
+class NewEvent:
+    """An event about to be written: what changed (`kind`, `entity` `subject` of `user_id`), its payload,
+    and `at`, the CloudEvent `time`: when the change happened by the application's clock."""
+
+    kind: EventKind
+    entity: str
+    subject: uuid.UUID
+    user_id: uuid.UUID
+    data: dict[str, Any]
+    at: datetime | None = None
+
+
+async def record(session: AsyncSession, events: Sequence[NewEvent]) -> None:
+    """Write `events` in the caller's transaction, in order; they commit (or roll back) with the change
+    they describe, and the relay is woken when they do.
+
+    One INSERT statement for all of them rather than objects for the unit of work: nothing reads the rows
+    back in the transaction, and the flush of new objects was a large part of every write request."""
+    if not events:
+        return
+    source = session.info.get(SOURCE_KEY, "todo")
+    await session.execute(_INSERT, [_row(event, source) for event in events])
+    session.info.setdefault(_PENDING_KEY, []).extend(event.kind.topic.value for event in events)
     wakeups.after_commit(session, wakeups.OUTBOX)  # the relay, here or in another process
-    return row
+
+
+def _row(event: NewEvent, source: str) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "topic": event.kind.topic.value,
+        "type": event.kind.type,
+        "event_type": event.kind.event_type,
+        "source": source,
+        "entity": event.entity,
+        "subject": event.subject,
+        "user_id": event.user_id,
+        "data": {**event.data, "user_id": str(event.user_id)},
+        "created_at": event.at or utcnow(),
+    }
 
 
 @event.listens_for(WakingSession, "after_commit")

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from todo.clock import Clock
+from todo.events import outbox
 from todo.events.envelope import TASK_DUE, TASK_DUE_SOON
 from todo.notifications.models import Reminder, ReminderState
 from todo.notifications.schedule import ReminderKind
@@ -54,16 +55,18 @@ class ReminderClock:
                 return False
             found = await session.scalars(select(Task).where(Task.id.in_({r.task_id for r in claimed})))
             by_id = {task.id: task for task in found}
-            lateness = [self._send(session, r, by_id.get(r.task_id), now) for r in claimed]
-        for kind, late in filter(None, lateness):
+            sent = [self._send(r, by_id.get(r.task_id), now) for r in claimed]
+            await outbox.record(session, [event for event, _, _ in filter(None, sent)])
+        for _, kind, late in filter(None, sent):
             REMINDERS_FIRED.labels(kind=kind).inc()
             REMINDER_LATENESS.observe(late)
         return len(claimed) == self.batch_size
 
     def _send(
-        self, session: AsyncSession, reminder: Reminder, task: Task | None, now: datetime
-    ) -> tuple[str, float] | None:
-        """Write the reminder's event and mark it sent; returns (kind, seconds late), None if cancelled."""
+        self, reminder: Reminder, task: Task | None, now: datetime
+    ) -> tuple[outbox.NewEvent, str, float] | None:
+        """Mark the reminder sent; returns its event to write, its kind and how many seconds late it is
+        (None if cancelled)."""
         moved = task is not None and reminder.kind != ReminderKind.snooze and task.due_date != reminder.due_at
         if task is None or task.completed or moved:
             # The task changed after this was planned; the schedule consumer replans from that change.
@@ -84,8 +87,8 @@ class ReminderClock:
             "fire_at": reminder.fire_at.isoformat(),
             "late": reminder.late,
         }
-        tasks.emit(session, kind, task, at=now, extra={"reminder": info})
-        return reminder.kind, max(lateness.total_seconds(), 0.0)
+        event = tasks.event(kind, task, at=now, extra={"reminder": info})
+        return event, reminder.kind, max(lateness.total_seconds(), 0.0)
 
     async def next_due(self) -> datetime | None:
         async with self.sessions() as session:

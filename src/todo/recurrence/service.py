@@ -131,7 +131,7 @@ async def create(session: AsyncSession, *, user: User, data: SeriesFields, now: 
     await session.flush()
     if series.is_active and series.next_due_at is not None and series.next_due_at <= now:
         await create_occurrence(session, user=user, series=series, now=now)  # the current one
-    _emit(session, SERIES_CREATED, series)
+    await _emit(session, SERIES_CREATED, series)
     wakeups.after_commit(session, wakeups.SERIES)
     return series
 
@@ -177,7 +177,7 @@ async def create_due_occurrence(
         series.next_due_at = latest
     task = await create_occurrence(session, user=user, series=series, now=now)
     late = (now - task.due_date).total_seconds() if task.due_date is not None else 0.0
-    tasks.emit(session, RECURRING_TASK_DUE, task, at=now, extra={"late_seconds": round(late, 3)})
+    await tasks.emit(session, RECURRING_TASK_DUE, task, at=now, extra={"late_seconds": round(late, 3)})
     return task
 
 
@@ -254,7 +254,7 @@ async def update(
             raise InvalidInput("is_active", "the series has no further occurrences to resume")
     series.version += 1
     series.updated_at = now
-    _emit(session, SERIES_UPDATED, series)
+    await _emit(session, SERIES_UPDATED, series)
     wakeups.after_commit(session, wakeups.SERIES)
     return series
 
@@ -264,7 +264,7 @@ async def delete(session: AsyncSession, *, user: User, series_id: uuid.UUID, now
     series = await get(session, user=user, series_id=series_id, for_update=True)
     series.version += 1
     series.updated_at = now
-    _emit(session, SERIES_DELETED, series)
+    await _emit(session, SERIES_DELETED, series)
     await session.delete(series)
 
 
@@ -289,14 +289,18 @@ def _set_schedule(series: RecurringTask, schedule: Schedule) -> None:
     series.timezone = schedule.timezone
 
 
-def _emit(session: AsyncSession, kind: EventKind, series: RecurringTask) -> None:
+async def _emit(session: AsyncSession, kind: EventKind, series: RecurringTask) -> None:
     data = RecurringTaskRead.model_validate(series).model_dump(mode="json")
-    outbox.record(
+    await outbox.record(
         session,
-        kind,
-        entity="recurring_task",
-        subject=series.id,
-        user_id=series.user_id,
-        data=data,
-        at=series.updated_at,
+        [
+            outbox.NewEvent(
+                kind,
+                entity="recurring_task",
+                subject=series.id,
+                user_id=series.user_id,
+                data=data,
+                at=series.updated_at,
+            )
+        ],
     )

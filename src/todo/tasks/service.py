@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from todo.auth.models import User
 from todo.errors import Conflict, NotFound
@@ -28,6 +29,8 @@ from todo.tasks.models import Task, TaskTag
 from todo.tasks.schemas import TaskRead, TaskSort, TaskStatus
 from todo.timeutil import to_utc
 
+_INSERT_TASK = insert(Task.__table__)  # type: ignore[arg-type]  # Tables: plain Core statements
+_INSERT_TAG = insert(TaskTag.__table__)  # type: ignore[arg-type]
 EDITABLE = ("title", "description", "priority", "due_date", "tags", "reminder_minutes")
 
 
@@ -69,18 +72,12 @@ def snapshot(task: Task) -> dict[str, Any]:
     return to_read(task, task.updated_at).model_dump(mode="json", exclude={"due_state"})
 
 
-def emit(
-    session: AsyncSession,
-    kind: EventKind,
-    task: Task,
-    *,
-    at: datetime | None = None,
-    extra: dict[str, Any] | None = None,
-) -> None:
-    """Write `kind` about `task` (its current snapshot, plus `extra`) into the outbox, in the caller's
-    transaction. `at` is when it happened; by default the task's last change."""
-    outbox.record(
-        session,
+def event(
+    kind: EventKind, task: Task, *, at: datetime | None = None, extra: dict[str, Any] | None = None
+) -> outbox.NewEvent:
+    """`kind` about `task`: its current snapshot, plus `extra`. `at` is when it happened; by default the
+    task's last change."""
+    return outbox.NewEvent(
         kind,
         entity="task",
         subject=task.id,
@@ -88,6 +85,18 @@ def emit(
         data={**snapshot(task), **(extra or {})},
         at=at or task.updated_at,
     )
+
+
+async def emit(
+    session: AsyncSession,
+    kind: EventKind,
+    task: Task,
+    *,
+    at: datetime | None = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Write `kind` about `task` into the outbox, in the caller's transaction."""
+    await outbox.record(session, [event(kind, task, at=at, extra=extra)])
 
 
 async def create(
@@ -99,8 +108,9 @@ async def create(
     recurring_task_id: uuid.UUID | None = None,
     occurrence_at: datetime | None = None,
 ) -> Task:
+    task_id = uuid.uuid4()
     task = Task(
-        id=uuid.uuid4(),
+        id=task_id,
         user_id=user.id,
         title=fields["title"],
         description=fields.get("description"),
@@ -110,15 +120,33 @@ async def create(
         recurring_task_id=recurring_task_id,
         occurrence_at=occurrence_at,
         completed=False,
+        completed_at=None,
         notified=False,
         version=1,
         created_at=now,
         updated_at=now,
-        tag_rows=[TaskTag(tag=t) for t in _unique(fields.get("tags", []))],
+        tag_rows=[TaskTag(task_id=task_id, tag=t) for t in _unique(fields.get("tags", []))],
     )
-    session.add(task)
-    emit(session, TASK_CREATED, task)  # every field is set in Python: no flush needed before the snapshot
+    await _insert(session, task)
+    await emit(session, TASK_CREATED, task)  # every field is set in Python: nothing to read back
     return task
+
+
+async def _insert(session: AsyncSession, task: Task) -> None:
+    """INSERT a new task and its tags as statements, then hand the session the objects as if just loaded.
+    The unit of work's flush of a new object graph was a quarter of a creation request's time."""
+    await session.execute(_INSERT_TASK, _columns(task))
+    if task.tag_rows:
+        await session.execute(_INSERT_TAG, [_columns(row) for row in task.tag_rows])
+    for written in (task, *task.tag_rows):
+        make_transient_to_detached(written)
+    session.add(task)  # persistent, not pending: later changes in this transaction become UPDATEs
+
+
+def _columns(row: Task | TaskTag) -> dict[str, Any]:
+    """Every column's value, all of them set in Python (a KeyError names one left out: the database's
+    default would never reach the object, and reading it would then need a query)."""
+    return {column.key: row.__dict__[column.key] for column in row.__table__.columns}
 
 
 async def get(session: AsyncSession, *, user: User, task_id: uuid.UUID, for_update: bool = False) -> Task:
@@ -159,7 +187,7 @@ async def update(
         return await _set_completed(session, task, completed=completed, now=now)
     if edited:
         _touch(task, now)
-        emit(session, TASK_UPDATED, task)
+        await emit(session, TASK_UPDATED, task)
     return task
 
 
@@ -175,7 +203,7 @@ async def set_completed(
 async def delete(session: AsyncSession, *, user: User, task_id: uuid.UUID, now: datetime) -> None:
     task = await get(session, user=user, task_id=task_id, for_update=True)
     _touch(task, now)
-    emit(session, TASK_DELETED, task)
+    await emit(session, TASK_DELETED, task)
     await session.delete(task)
 
 
@@ -196,7 +224,7 @@ async def _set_completed(session: AsyncSession, task: Task, *, completed: bool, 
     task.completed = completed
     task.completed_at = now if completed else None
     _touch(task, now)
-    emit(session, TASK_COMPLETED if completed else TASK_UNCOMPLETED, task)
+    await emit(session, TASK_COMPLETED if completed else TASK_UNCOMPLETED, task)
     return task
 
 

@@ -27,6 +27,9 @@ SERIES = "todo_series"  # a recurring series' next occurrence changed
 INBOX = "todo_inbox"  # a user has a new notification (payload: the user id)
 DELIVERIES = "todo_deliveries"  # notifications are waiting to go out to channels
 CHANNELS = (OUTBOX, REMINDERS, SERIES, INBOX, DELIVERIES)
+# Channels PostgreSQL notifies by itself, from a trigger (migration 0004): the INSERT that writes an outbox
+# event announces it, and the writer's transaction needs no statement of its own for it.
+NOTIFIED_BY_DATABASE = frozenset({OUTBOX})
 
 WAKEUPS_KEY = "wakeups"  # session.info: this process's Wakeups
 _PENDING_KEY = "wakeups_pending"  # session.info: {channel: {payload}} of the open transaction
@@ -68,6 +71,8 @@ def _notify_other_processes(session: Session) -> None:
     if not pending or session.get_bind().dialect.name != "postgresql":
         return
     for channel, payloads in pending.items():
+        if channel in NOTIFIED_BY_DATABASE:
+            continue
         # One statement per channel however many payloads; PostgreSQL sends them when the commit lands.
         session.execute(_NOTIFY_ALL, {"channel": channel, "payloads": sorted(payloads)})
 

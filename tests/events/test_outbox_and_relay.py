@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 
 import httpx
+import pytest
 from sqlalchemy import func, select, text, update
 
 from tests.conftest import ContainerFactory, eventually
@@ -194,6 +195,29 @@ async def test_the_leader_hears_commits_made_by_another_process(
         return  # one process per SQLite database: nothing to hear from
     await eventually(lambda: _has(transport, 1), within=20)  # a poll would take 60 s
     assert transport.published[0].data["title"] == "from the replica"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_an_event_written_by_plain_sql_wakes_the_leader_at_once(
+    make_container: ContainerFactory,
+) -> None:
+    """PostgreSQL announces outbox rows itself (a trigger): a writer outside the app, an operator's
+    backfill say, is published at once too, not at the next poll."""
+    leader, transport = await flaky_container(make_container, relay_poll_seconds=60.0)
+    await eventually(lambda: _leads(leader))
+    subject, user_id = uuid.uuid4(), uuid.uuid4()
+    async with leader.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO task_events (id, topic, type, event_type, source, entity, subject, user_id, "
+                "data, created_at, publish_attempts) VALUES (:id, 'task-created', 'todo.task.created.v1', "
+                "'created', 'psql', 'task', :subject, :user_id, CAST(:data AS jsonb), now(), 0)"
+            ),
+            {"id": uuid.uuid4(), "subject": subject, "user_id": user_id, "data": '{"title": "backfilled"}'},
+        )
+    await eventually(lambda: _has(transport, 1), within=20)  # a poll would take 60 s
+    assert transport.published[0].subject == str(subject)
 
 
 async def _leads(container: Container) -> bool:

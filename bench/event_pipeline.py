@@ -62,7 +62,7 @@ from todo.dapr_local import LocalServers, ServiceProcess, spawn_service
 from todo.events.envelope import Topic
 from todo.events.models import ProcessedEvent, TaskEvent
 from todo.migrate import upgrade
-from todo.platform.heap import freeze_startup_objects
+from todo.platform.heap import tune_garbage_collector
 from todo.tasks import service as tasks
 
 console = Console()
@@ -285,7 +285,7 @@ async def one_run(database_url: str, parts: tuple[str, str, str], opts: Options)
             await writer.write(1)  # warm the path (topics, partitions, consumer group); takes the template
             while await consumed(db) < 1:  # noqa: ASYNC110 (polls another service)
                 await asyncio.sleep(0.1)
-            freeze_startup_objects()  # this process's collector pauses would count as latency too
+            tune_garbage_collector()  # this process's collector pauses would count as latency too
             probe = Probe(api, notifications)
             result = await sustained(writer, probe, opts.events)
             result["latency"] = {rate: await steady(writer, probe, opts.seconds, rate) for rate in opts.rates}

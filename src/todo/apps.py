@@ -23,7 +23,7 @@ from todo.notifications.routes import router as notifications_router
 from todo.platform import http_errors
 from todo.platform import logging as todo_logging
 from todo.platform.health import router as health_router
-from todo.platform.heap import freeze_startup_objects
+from todo.platform.heap import tune_garbage_collector
 from todo.platform.middleware import RequestContextMiddleware
 from todo.recurrence.routes import router as recurrence_router
 from todo.tasks.routes import router as tasks_router
@@ -44,7 +44,7 @@ def create_api_app(container: Container, *, manage_lifecycle: bool = True) -> Fa
         if manage_lifecycle:
             await container.start()
             _end_streams_on_exit_signal(container)
-        freeze_startup_objects()
+        tune_garbage_collector()
         try:
             yield
         finally:
@@ -94,7 +94,7 @@ def create_notifications_app(container: Container) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await container.start()
-        freeze_startup_objects()
+        tune_garbage_collector()
         try:
             yield
         finally:

@@ -36,7 +36,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import fresh_postgres, write_section
+from common import fresh_postgres, speed_probe_ms, write_section
 from todo.auth.models import User
 from todo.auth.security import hash_password, issue_token
 from todo.events.models import TaskEvent
@@ -332,6 +332,7 @@ class Round:
     calibration: float  # creations/s of bench/calibration_api.py
     healthz: float
     me: float
+    probe_ms: tuple[float, float]  # speed_probe_ms before and after the round
 
     @property
     def creates_ratio(self) -> float:
@@ -373,12 +374,13 @@ def main(
     stressed: Recorder | None = None
     for n in range(1, runs + 1):
         console.print(f"[bold]round {n} of {runs}[/bold]")
-        first = stress and n == 1
+        first, before = stress and n == 1, speed_probe_ms()
         mixed, stressed_now, ours = run_ours(
             setup, sims, duration, (think_min, think_max), warmup, stress=first
         )
         stressed = stressed_now or stressed
-        rounds.append(Round(mixed=mixed, calibration=run_calibration(setup, sims[0].token), **ours))
+        calibration = run_calibration(setup, sims[0].token)
+        rounds.append(Round(mixed, calibration=calibration, probe_ms=(before, speed_probe_ms()), **ours))
     shape = {"users": users, "duration": duration, "warmup": warmup, "workers": workers}
     shape |= {"connections": connections, "seconds": saturation_seconds, "think": (think_min, think_max)}
     body = render(rounds, stressed, **shape)
@@ -541,15 +543,16 @@ def render(rounds: list[Round], stressed: Recorder | None, **run: Any) -> str:
         "",
         "| round | creations/s, relay standing by (p50 / p99 ms) | calibration | ratio "
         "| backlog drained, events/s | creations/s, relay live (p99 ms; outbox empty after) "
-        "| `/healthz` | `/api/me` | ratio |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| `/healthz` | `/api/me` | ratio | this machine's speed before / after (`speed_probe_ms`) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for n, r in enumerate(rounds, 1):
         sb, live = r.standing_by, r.live
         lines.append(
             f"| {n} | {sb['rate']:.0f} ({sb['p50']:.0f} / {sb['p99']:.0f}) | {r.calibration:.0f} | "
             f"{r.creates_ratio:.2f} | {r.backlog_rate:.0f} | {live['rate']:.0f} ({live['p99']:.0f}; "
-            f"{r.live_drained_after:.1f} s) | {r.healthz:.0f} | {r.me:.0f} | {r.me_ratio:.2f} |"
+            f"{r.live_drained_after:.1f} s) | {r.healthz:.0f} | {r.me:.0f} | {r.me_ratio:.2f} | "
+            f"{r.probe_ms[0]:.0f} / {r.probe_ms[1]:.0f} ms |"
         )
     return "\n".join(lines)
 

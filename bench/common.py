@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import re
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +18,22 @@ BENCHMARKS_MD = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md
 HEADER = (
     "# Benchmarks\n\nFigures measured on this project's machines; each section says how to reproduce it.\n"
 )
+
+
+def speed_probe_ms(repeats: int = 5) -> float:
+    """How long a fixed single-threaded Python task takes on this machine right now (the best of
+    `repeats`, in ms; lower is faster). This VM's speed changes by tens of percent within the hour, so
+    the benchmarks take it before and after each run: runs can then be compared for what the machine
+    did, not only for what the code did."""
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        table: dict[str, int] = {}
+        for n in range(200_000):
+            key = hashlib.blake2b(n.to_bytes(4, "little"), digest_size=8).hexdigest()
+            table[key] = table.get(key, 0) + n
+        best = min(best, (time.perf_counter() - started) * 1000)
+    return best
 
 
 def machine() -> str:

@@ -52,6 +52,7 @@ from common import (
     fresh_postgres,
     histogram_buckets,
     pids_of,
+    speed_probe_ms,
     write_section,
 )
 from todo import wakeups
@@ -353,7 +354,9 @@ def main(
     for run in range(1, runs + 1):
         console.print(f"run {run} of {runs}")
         url = asyncio.run(fresh_postgres(os.environ["TODO_DEVSTACK_POSTGRES_URL"], "todo_bench_pipeline"))
+        before = speed_probe_ms()
         results.append(asyncio.run(one_run(url, parts, opts)))
+        results[-1]["probe_ms"] = (before, speed_probe_ms())
     lines = _report(results, opts)
     console.print("\n".join(lines))
     if record:
@@ -407,6 +410,10 @@ def _report(results: list[dict[str, Any]], opts: Options) -> list[str]:
         "|---|" + "---|" * len(results),
         f"| sustained: {opts.events:,} events in transactions of 500, outbox to consumer | "
         + " | ".join(f"**{r['rate']:,.0f} events/s** ({r['total_s']:.1f} s)" for r in results)
+        + " |",
+        "| this machine's speed: a fixed Python task before / after the run (`speed_probe_ms`, lower is "
+        "faster) | "
+        + " | ".join(f"{r['probe_ms'][0]:.0f} / {r['probe_ms'][1]:.0f} ms" for r in results)
         + " |",
     ]
     for rate in opts.rates:

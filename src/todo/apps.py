@@ -17,7 +17,7 @@ from todo.analytics.routes import router as stats_router
 from todo.auth.routes import router as auth_router
 from todo.bootstrap import Container, build_container
 from todo.config import Role, Settings, Transport, ensure_jwt_secret
-from todo.events.dapr import subscription_router
+from todo.events.dapr import DaprDeliveries
 from todo.notifications.routes import channels_router, reminders_router
 from todo.notifications.routes import router as notifications_router
 from todo.platform import http_errors
@@ -105,8 +105,9 @@ def create_notifications_app(container: Container) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, max_body_bytes=container.settings.max_body_bytes)
     http_errors.install(app)
     app.include_router(health_router)
-    if container.settings.transport is Transport.dapr:
-        app.include_router(subscription_router(container.consumers, container.sessions))
+    if container.settings.transport is Transport.dapr:  # outermost but for Starlette's error handler
+        app.add_middleware(DaprDeliveries, registry=container.consumers, sessions=container.sessions,
+                           max_body_bytes=container.settings.max_body_bytes)  # fmt: skip
     return app
 
 

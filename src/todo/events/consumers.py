@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -88,23 +88,32 @@ async def deliver_batch(
         statuses = [DeliveryStatus.SUCCESS] * len(events)
     except Exception:
         statuses = await _carefully(consumer, events, sessions)
-    handled_at = utcnow()
-    for event, status in zip(events, statuses, strict=False):
-        _count(consumer, event, status, handled_at)
+    _count(consumer, events, statuses)
     return statuses
 
 
-def _count(consumer: Consumer, event: CloudEvent, status: DeliveryStatus, handled_at: datetime) -> None:
-    CONSUMED.labels(consumer=consumer.name, topic=event.topic, status=status.value).inc()
-    if status is not DeliveryStatus.SUCCESS:
-        return
+def _count(consumer: Consumer, events: Sequence[CloudEvent], statuses: Sequence[DeliveryStatus]) -> None:
+    """The consumed counters and the delivery lag, per batch: a label lookup per event was a twentieth of
+    the notifications service's time at 1,000 events/s."""
+    handled_at = utcnow()
+    tally: Counter[tuple[str, DeliveryStatus]] = Counter()
+    lag = EVENT_DELIVERY_SECONDS.labels(consumer=consumer.name)
+    for event, status in zip(events, statuses, strict=False):
+        tally[event.topic, status] += 1
+        if status is DeliveryStatus.SUCCESS and (written := _written_at(event)) is not None:
+            lag.observe(max((handled_at - written).total_seconds(), 0.0))
+    for (topic, status), n in tally.items():
+        CONSUMED.labels(consumer=consumer.name, topic=topic, status=status.value).inc(n)
+
+
+def _written_at(event: CloudEvent) -> datetime | None:
+    """The event's time, if it is a valid one with an offset (a malformed time is the handler's business,
+    not the latency's)."""
     try:
         written = datetime.fromisoformat(event.time)
     except ValueError:
-        return  # a malformed time is the handler's business, not the latency's
-    if written.tzinfo is not None:
-        lag = (handled_at - written).total_seconds()
-        EVENT_DELIVERY_SECONDS.labels(consumer=consumer.name).observe(max(lag, 0.0))
+        return None
+    return written if written.tzinfo is not None else None
 
 
 async def deliver_to_all(
@@ -128,11 +137,10 @@ async def deliver_to_all(
     except Exception:
         log.info("a shared consumer transaction failed; delivering to each consumer alone", exc_info=True)
         return await _to_each(consumers, events, sessions)
-    handled_at = utcnow()
+    statuses = [DeliveryStatus.SUCCESS] * len(events)
     for consumer in consumers:
-        for event in events:
-            _count(consumer, event, DeliveryStatus.SUCCESS, handled_at)
-    return [DeliveryStatus.SUCCESS] * len(events)
+        _count(consumer, events, statuses)
+    return statuses
 
 
 async def _to_each(

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 
@@ -73,8 +74,10 @@ class CloudEvent:
             "data": self.data,
         }
 
-    @property
+    @cached_property
     def user_id(self) -> uuid.UUID:
+        """Parsed once: every consumer of a delivery asks for it (cached in the instance's dict, which a
+        frozen dataclass still has)."""
         return parse_uuid(self.data.get("user_id"), "data.user_id")
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Sequence
 
@@ -179,6 +180,26 @@ async def test_only_one_relay_leads_on_postgresql(
     assert (first_leads, second_leads) == (True, False)
     await first.relay.leadership.release()
     assert await second.relay.leadership.acquire() is True
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_the_leaders_marks_skip_the_flush_and_its_connection_goes_back_as_it_came(
+    make_container: ContainerFactory,
+) -> None:
+    """The leader marks events published without waiting for the disk (a mark lost in a database crash
+    only republishes); the connection it gives back to the pool waits for its commits again."""
+    container = await make_container(start=False)
+    assert await container.relay.leadership.acquire()
+    held = container.relay.leadership.connection
+    assert held is not None
+    assert await held.scalar(text("SHOW synchronous_commit")) == "off"
+    await container.relay.leadership.release()
+    async with contextlib.AsyncExitStack() as stack:  # every connection the pool holds, the lock's among them
+        pooled = [await stack.enter_async_context(container.engine.connect())
+                  for _ in range(container.engine.pool.checkedin())]  # type: ignore[attr-defined]  # fmt: skip
+        assert pooled
+        assert {await c.scalar(text("SHOW synchronous_commit")) for c in pooled} == {"on"}
 
 
 async def test_the_leader_hears_commits_made_by_another_process(

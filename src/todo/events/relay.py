@@ -44,6 +44,12 @@ _PUBLISHED = (
 )
 
 
+# The leader's marks ("published at") do not wait for their WAL flush: one lost in a crash of the database
+# server only means that event is published again, which every consumer already takes (at-least-once,
+# idempotent). Waiting for the flush held the relay back from its next batch by a disk write per batch.
+_MARKS_WAIT_FOR_NOTHING = "SET synchronous_commit TO off"
+
+
 class PublishFailed(RuntimeError):
     pass
 
@@ -77,6 +83,8 @@ class Leadership:
             # Autocommit: the relay reads and marks the outbox on this connection, one round trip each.
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             got = await conn.scalar(select(func.pg_try_advisory_lock(ADVISORY_LOCK_KEY)))
+            if got:
+                await conn.exec_driver_sql(_MARKS_WAIT_FOR_NOTHING)
             await conn.commit()
         except Exception:
             await conn.close()
@@ -103,6 +111,7 @@ class Leadership:
         if conn is None:
             return
         try:
+            await conn.exec_driver_sql("RESET synchronous_commit")  # the pool's next user waits as usual
             await conn.scalar(select(func.pg_advisory_unlock(ADVISORY_LOCK_KEY)))
             await conn.commit()
             await conn.close()

@@ -37,8 +37,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import fresh_postgres, speed_probe_ms, write_section
-from todo.auth.models import User
-from todo.auth.security import hash_password, issue_token
+from todo.auth.models import AuthSession, User
+from todo.auth.security import TokenClaims, hash_password, issue_token
 from todo.events.models import TaskEvent
 from todo.events.relay import ADVISORY_LOCK_KEY
 from todo.migrate import upgrade
@@ -97,7 +97,7 @@ async def seed(url: str, users: int, secret: str) -> list[SimUser]:
     password_hash = hash_password("bench-password")
     now = datetime.now(UTC)
     sims: list[SimUser] = []
-    user_rows, task_rows = [], []
+    user_rows, task_rows, session_rows = [], [], []
     for n in range(users):
         user_id = uuid.uuid4()
         user_rows.append(
@@ -111,7 +111,10 @@ async def seed(url: str, users: int, secret: str) -> list[SimUser]:
                 "updated_at": now,
             }
         )
-        sim = SimUser(token=issue_token(user_id, secret=secret, now=now, lifetime=timedelta(hours=6)))
+        signed_in = TokenClaims(user_id, uuid.uuid4())
+        session_rows.append({"id": signed_in.session_id, "user_id": user_id, "created_at": now,
+                             "expires_at": now + timedelta(hours=6)})  # fmt: skip
+        sim = SimUser(token=issue_token(signed_in, secret=secret, now=now, lifetime=timedelta(hours=6)))
         for k in range(SEED_TASKS_PER_USER):
             task_id = uuid.uuid4()
             due = now + timedelta(hours=random.randint(-48, 240)) if k % 3 else None
@@ -133,6 +136,7 @@ async def seed(url: str, users: int, secret: str) -> list[SimUser]:
         sims.append(sim)
     async with engine.begin() as conn:
         await conn.execute(insert(User), user_rows)
+        await conn.execute(insert(AuthSession), session_rows)
         await conn.execute(insert(Task), task_rows)
     await engine.dispose()
     return sims

@@ -45,7 +45,11 @@ class Settings(BaseSettings):
         default=None, description="JSON lines; unset: JSON unless stderr is a terminal"
     )
     app_id: str = "todo-backend"
-    user_cache_seconds: float = Field(default=10.0, ge=0, description="How long a process reuses a user row")
+    user_cache_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="How long a process reuses a user row or a sign-in's state, in seconds",
+    )
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     login_max_failures_per_account: int = 10
     login_max_attempts_per_client: int = 60

@@ -6,7 +6,9 @@ thread on every request (a tenth of `GET /api/me` under load) for what takes a m
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -45,29 +47,54 @@ NowDep = Annotated[datetime, Depends(get_now)]
 
 
 class BearerUser(OAuth2PasswordBearer):
-    """The signed-in caller, from the `Authorization: Bearer` token.
+    """The signed-in caller, from the `Authorization: Bearer` token of a sign-in still open.
 
     One dependency that is also the OpenAPI security scheme (the docs' Authorize button): FastAPI solves
-    each dependency of a request anew, and the caller's row usually comes from the per-process cache, so
-    it needs no session of its own (a miss opens one). Half of a cached `GET /api/me` went to solving
-    the session, container and token dependencies this replaced.
+    each dependency of a request anew, and the caller's row and sign-in usually come from the per-process
+    caches, so it needs no session of its own (a miss opens one). Half of a cached `GET /api/me` went to
+    solving the session, container and token dependencies this replaced.
     """
 
     async def __call__(self, request: Request) -> User:  # type: ignore[override]  # the user, not the token
+        return (await self.signed_in(request)).user
+
+    async def signed_in(self, request: Request) -> SignedIn:
         token = await super().__call__(request)
         if not token:
             raise Unauthorized("missing bearer token")
         container: Container = request.app.state.container
         secret = container.settings.jwt_secret
         assert secret is not None, "ensure_jwt_secret runs before the app is built"
-        user_id = read_token(token, secret=secret.get_secret_value(), now=container.clock.now())
-        user = await container.user_cache.get(container.sessions, user_id)
+        now = container.clock.now()
+        claims = read_token(token, secret=secret.get_secret_value(), now=now)
+        if not await container.session_cache.is_open(
+            container.sessions, session_id=claims.session_id, user_id=claims.user_id, now=now
+        ):
+            raise Unauthorized("signed out: sign in again")
+        user = await container.user_cache.get(container.sessions, claims.user_id)
         if user is None:
             raise Unauthorized("invalid token")
-        return user
+        return SignedIn(user, claims.session_id)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    session_id: uuid.UUID
+
+
+class BearerSignIn(BearerUser):
+    """The caller and the sign-in their token belongs to (to sign it out, or keep it)."""
+
+    async def __call__(self, request: Request) -> SignedIn:  # type: ignore[override]
+        return await self.signed_in(request)
 
 
 CurrentUser = Annotated[
     User,
     Depends(BearerUser(tokenUrl="/api/auth/login", scheme_name="OAuth2PasswordBearer", auto_error=False)),
+]
+CurrentSignIn = Annotated[  # the same security scheme, by its name
+    SignedIn,
+    Depends(BearerSignIn(tokenUrl="/api/auth/login", scheme_name="OAuth2PasswordBearer", auto_error=False)),
 ]

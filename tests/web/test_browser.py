@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser import desktop_page, quick_add, sign_up
 from tests.test_cli import start, stop
@@ -126,3 +126,62 @@ def test_every_page_labels_its_controls_and_starts_with_a_skip_link(
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.textContent") == "Skip to content", path
     context.close()
+
+
+def sign_in(context: BrowserContext, web: str, email: str, password: str = "password123") -> Page:
+    page = context.new_page()
+    page.goto(f"{web}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{web}/")
+    return page
+
+
+def session_cookie(context: BrowserContext) -> str:
+    return next(c["value"] for c in context.cookies() if c["name"] == "todo_session")
+
+
+def test_signing_out_ends_the_session_on_the_server(chromium: Browser, app_url: tuple[str, str]) -> None:
+    """A copy of the cookie taken before sign-out opens nothing afterwards; a password change signs out
+    every other device; "Sign out everywhere" signs out this one too."""
+    web, api = app_url
+    laptop, page, problems = desktop_page(chromium)
+    sign_up(page, web, "leaves@example.com")
+    copied = session_cookie(laptop)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(f"{web}/login")
+    thief = chromium.new_context()
+    thief.add_cookies([{"name": "todo_session", "value": copied, "url": web}])
+    stale = thief.new_page()
+    stale.goto(f"{web}/tasks")
+    expect(stale).to_have_url(f"{web}/login")
+    assert httpx.get(f"{api}/api/tasks", headers={"Authorization": f"Bearer {copied}"}).status_code == 401
+    thief.close()
+
+    page = sign_in(laptop, web, "leaves@example.com")
+    phone = chromium.new_context(viewport={"width": 390, "height": 844})
+    on_phone = sign_in(phone, web, "leaves@example.com")
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_label("Current password").fill("not my password")
+    page.get_by_label("New password").fill("a longer secret")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator("#current-password-error")).to_have_text("is not your current password")
+    page.get_by_label("Current password").fill("password123")
+    page.get_by_label("New password").fill("a longer secret")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_text("Password changed. Every other device was signed out.")).to_be_visible()
+    on_phone.goto(f"{web}/tasks")
+    expect(on_phone).to_have_url(f"{web}/login")  # the phone was signed out
+    page.goto(f"{web}/tasks")
+    expect(page).to_have_url(f"{web}/tasks")  # this one was not
+
+    on_phone = sign_in(phone, web, "leaves@example.com", "a longer secret")
+    page.goto(f"{web}/settings")
+    page.get_by_role("button", name="Sign out everywhere").click()
+    expect(page).to_have_url(f"{web}/login")
+    on_phone.goto(f"{web}/tasks")
+    expect(on_phone).to_have_url(f"{web}/login")
+    assert problems == []
+    phone.close()
+    laptop.close()

@@ -5,15 +5,25 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo.auth import service
-from todo.auth.schemas import LoginIn, RegisterIn, RegisterOut, TokenOut, UserRead, UserUpdate
-from todo.auth.security import issue_token
+from todo.auth.schemas import (
+    LoginIn,
+    PasswordChange,
+    RegisterIn,
+    RegisterOut,
+    SessionRead,
+    TokenOut,
+    UserRead,
+    UserUpdate,
+)
+from todo.auth.security import TokenClaims, issue_token
 from todo.bootstrap import Container
-from todo.deps import ContainerDep, CurrentUser, NowDep, SessionDep
+from todo.deps import ContainerDep, CurrentSignIn, CurrentUser, NowDep, SessionDep
 from todo.errors import Unauthorized
 
 router = APIRouter(tags=["auth"])
@@ -38,16 +48,15 @@ _LOGIN_BODY = {
 }
 
 
-def _token(container: Container, user_id: uuid.UUID) -> TokenOut:
-    settings = container.settings
+async def _sign_in(session: AsyncSession, container: Container, user_id: uuid.UUID) -> TokenOut:
+    """A new sign-in (committed) and the token that names it."""
+    settings, now = container.settings, container.clock.now()
     assert settings.jwt_secret is not None
     lifetime = timedelta(minutes=settings.jwt_expire_minutes)
-    token = issue_token(
-        user_id,
-        secret=settings.jwt_secret.get_secret_value(),
-        now=container.clock.now(),
-        lifetime=lifetime,
-    )
+    opened = await service.open_session(session, user_id=user_id, now=now, lifetime=lifetime)
+    await session.commit()
+    claims = TokenClaims(user_id, opened.id)
+    token = issue_token(claims, secret=settings.jwt_secret.get_secret_value(), now=now, lifetime=lifetime)
     return TokenOut(access_token=token, expires_in=int(lifetime.total_seconds()))
 
 
@@ -56,9 +65,9 @@ async def register(
     data: RegisterIn, session: SessionDep, container: ContainerDep, now: NowDep
 ) -> RegisterOut:
     user = await service.register(session, data=data, now=now)
-    await session.commit()
-    token = _token(container, user.id)
-    return RegisterOut(**token.model_dump(), user=UserRead.model_validate(user))
+    read = UserRead.model_validate(user)
+    token = await _sign_in(session, container, user.id)  # commits the account with its first sign-in
+    return RegisterOut(**token.model_dump(), user=read)
 
 
 @router.post("/api/auth/login", response_model=TokenOut, openapi_extra=_LOGIN_BODY)
@@ -72,7 +81,7 @@ async def login(request: Request, session: SessionDep, container: ContainerDep) 
     await guard.after_attempt(email=credentials.email.lower(), succeeded=user is not None, now=now)
     if user is None:
         raise Unauthorized("wrong email or password")
-    return _token(container, user.id)
+    return await _sign_in(session, container, user.id)
 
 
 async def _read_credentials(request: Request) -> LoginIn:
@@ -101,3 +110,50 @@ async def update_me(
     await session.commit()
     container.user_cache.forget(user.id)
     return UserRead.model_validate(user)
+
+
+@router.post("/api/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(
+    signed_in: CurrentSignIn, session: SessionDep, container: ContainerDep, now: NowDep
+) -> Response:
+    """Sign out: the token this request came with stops working (401) from now on."""
+    revoked = await service.sign_out(session, user_id=signed_in.user.id, now=now, only=signed_in.session_id)
+    await session.commit()
+    container.session_cache.forget(revoked)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/api/auth/sessions", response_model=list[SessionRead])
+async def list_sessions(signed_in: CurrentSignIn, session: SessionDep, now: NowDep) -> list[SessionRead]:
+    """The account's open sign-ins, newest first."""
+    rows = await service.active_sessions(session, user_id=signed_in.user.id, now=now)
+    return [SessionRead(id=r.id, created_at=r.created_at, expires_at=r.expires_at,
+                        current=r.id == signed_in.session_id) for r in rows]  # fmt: skip
+
+
+@router.delete("/api/auth/sessions", status_code=status.HTTP_204_NO_CONTENT)
+async def sign_out_everywhere(
+    signed_in: CurrentSignIn, session: SessionDep, container: ContainerDep, now: NowDep
+) -> Response:
+    """Sign out everywhere: every token of the account stops working, this one included."""
+    revoked = await service.sign_out(session, user_id=signed_in.user.id, now=now)
+    await session.commit()
+    container.session_cache.forget(revoked)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/api/me/password", status_code=status.HTTP_204_NO_CONTENT, tags=["me"])
+async def change_password(
+    change: PasswordChange,
+    signed_in: CurrentSignIn,
+    session: SessionDep,
+    container: ContainerDep,
+    now: NowDep,
+) -> Response:
+    """Change the password; every other sign-in of the account ends (this one goes on)."""
+    revoked = await service.change_password(session, user=signed_in.user, change=change,
+                                            current_session=signed_in.session_id, now=now)  # fmt: skip
+    await session.commit()
+    container.session_cache.forget(revoked)
+    container.user_cache.forget(signed_in.user.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

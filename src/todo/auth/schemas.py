@@ -64,6 +64,22 @@ class UserUpdate(BaseModel):
     reminder_minutes: ReminderMinutes | None = None
 
 
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(max_length=256)
+    new_password: Password
+
+
+class SessionRead(BaseModel):
+    """One open sign-in; `current` is the one this request came with."""
+
+    id: uuid.UUID
+    created_at: datetime
+    expires_at: datetime
+    current: bool
+
+
 class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"

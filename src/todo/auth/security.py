@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import jwt
@@ -16,6 +17,7 @@ _hasher = PasswordHasher()
 # Verifying against this when the account does not exist keeps the timing of both answers alike.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 ALGORITHM = "HS256"
+REQUIRED = ["sub", "sid", "exp"]  # a token from before sign-ins were rows has no `sid`: sign in again
 
 
 def hash_password(password: str) -> str:
@@ -29,28 +31,42 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def issue_token(user_id: uuid.UUID, *, secret: str, now: datetime, lifetime: timedelta) -> str:
-    claims = {"sub": str(user_id), "iat": int(now.timestamp()), "exp": int((now + lifetime).timestamp())}
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+@dataclass(frozen=True)
+class TokenClaims:
+    """Whose token it is, and which sign-in (`AuthSession`) issued it."""
+
+    user_id: uuid.UUID
+    session_id: uuid.UUID
 
 
-def read_token(token: str, *, secret: str, now: datetime) -> uuid.UUID:
-    """The user id in a valid token; expiry is judged by our clock so that it can be tested."""
-    user_id, expires = _verified(token, secret)
+def issue_token(claims: TokenClaims, *, secret: str, now: datetime, lifetime: timedelta) -> str:
+    payload = {
+        "sub": str(claims.user_id),
+        "sid": str(claims.session_id),
+        "iat": int(now.timestamp()),
+        "exp": int((now + lifetime).timestamp()),
+    }
+    return jwt.encode(payload, secret, algorithm=ALGORITHM)
+
+
+def read_token(token: str, *, secret: str, now: datetime) -> TokenClaims:
+    """The claims of a valid token; expiry is judged by our clock so that it can be tested. (Whether its
+    session was signed out is the session store's to say.)"""
+    claims, expires = _verified(token, secret)
     if expires <= now.timestamp():
         raise Unauthorized("token expired")
-    return user_id
+    return claims
 
 
 @functools.lru_cache(maxsize=4096)
-def _verified(token: str, secret: str) -> tuple[uuid.UUID, int]:
-    """A signed token's subject and expiry. Kept per token once its signature checked out (a failure is
+def _verified(token: str, secret: str) -> tuple[TokenClaims, int]:
+    """A signed token's claims and expiry. Kept per token once its signature checked out (a failure is
     not kept): a client sends the same token with every request, and checking it again each time was a
     tenth of an authenticated request's cost. Expiry is still judged on every request."""
     try:
         claims = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"], "verify_exp": False}
+            token, secret, algorithms=[ALGORITHM], options={"require": REQUIRED, "verify_exp": False}
         )
-        return uuid.UUID(claims["sub"]), int(claims["exp"])
+        return TokenClaims(uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])), int(claims["exp"])
     except (jwt.InvalidTokenError, ValueError, TypeError) as exc:
         raise Unauthorized("invalid token") from exc

@@ -1,18 +1,22 @@
-"""Account use cases: register, authenticate, read and change the profile."""
+"""Account use cases: register, authenticate, read and change the profile; sign-ins opened and revoked,
+the password changed."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy import update as update_rows
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from todo.auth.models import User
-from todo.auth.schemas import RegisterIn, UserUpdate
+from todo.auth.models import AuthSession, User
+from todo.auth.schemas import PasswordChange, RegisterIn, UserUpdate
 from todo.auth.security import hash_password, verify_password
-from todo.errors import Conflict
+from todo.errors import Conflict, InvalidInput
 
 
 async def register(session: AsyncSession, *, data: RegisterIn, now: datetime) -> User:
@@ -49,3 +53,54 @@ async def update(session: AsyncSession, *, user: User, changes: UserUpdate, now:
     user.updated_at = now
     await session.flush()
     return user
+
+
+async def open_session(
+    session: AsyncSession, *, user_id: uuid.UUID, now: datetime, lifetime: timedelta
+) -> AuthSession:
+    """A new sign-in; the user's sign-ins that have expired are cleared on the way."""
+    await session.execute(
+        delete(AuthSession).where(AuthSession.user_id == user_id, AuthSession.expires_at <= now)
+    )
+    opened = AuthSession(id=uuid.uuid4(), user_id=user_id, created_at=now, expires_at=now + lifetime)
+    session.add(opened)
+    await session.flush()
+    return opened
+
+
+async def active_sessions(
+    session: AsyncSession, *, user_id: uuid.UUID, now: datetime
+) -> Sequence[AuthSession]:
+    query = (
+        select(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None), AuthSession.expires_at > now)
+        .order_by(AuthSession.created_at.desc())
+    )
+    return (await session.scalars(query)).all()
+
+
+async def sign_out(
+    session: AsyncSession, *, user_id: uuid.UUID, now: datetime, keep: uuid.UUID | None = None,
+    only: uuid.UUID | None = None,
+) -> list[uuid.UUID]:  # fmt: skip
+    """Revoke the user's open sign-ins: `only` that one, or all of them but `keep`; the ids revoked."""
+    query = update_rows(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+    if only is not None:
+        query = query.where(AuthSession.id == only)
+    if keep is not None:
+        query = query.where(AuthSession.id != keep)
+    revoked = await session.scalars(query.values(revoked_at=now).returning(AuthSession.id))
+    return list(revoked)
+
+
+async def change_password(
+    session: AsyncSession, *, user: User, change: PasswordChange, current_session: uuid.UUID, now: datetime
+) -> list[uuid.UUID]:
+    """Set a new password after checking the current one; every other sign-in is revoked (the ids)."""
+    user = await session.merge(user, load=False)
+    if not await asyncio.to_thread(verify_password, user.password_hash, change.current_password):
+        raise InvalidInput("current_password", "is not your current password")
+    user.password_hash = await asyncio.to_thread(hash_password, change.new_password)
+    user.updated_at = now
+    await session.flush()
+    return await sign_out(session, user_id=user.id, now=now, keep=current_session)

@@ -4,6 +4,7 @@ that the API refuses is shown again with the API's reasons beside its fields."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -21,7 +22,7 @@ from todo.web.backend import Backend, BackendError
 from todo.web.chart import daily_chart
 from todo.web.pages import Page, SignedIn, by_field, page, sentence, signed_in
 from todo.web.series_form import FREQUENCIES, WEEKDAYS, SeriesForm, describe, monthly_choices
-from todo.web.session import check_csrf, sign_in, sign_out
+from todo.web.session import check_csrf, session_token, sign_in, sign_out
 
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str | None, Form(alias="csrf_token")]
@@ -100,8 +101,13 @@ async def _sign_in_through(
 
 
 @router.post("/logout")
-async def logout(request: Request, csrf: Csrf = None) -> Response:
+async def logout(request: Request, backend: BackendDep, csrf: Csrf = None) -> Response:
+    """Ends the sign-in on the server (a copy of the cookie stops working too), then forgets the cookie."""
     check_csrf(request, csrf)
+    token = session_token(request)
+    if token is not None:
+        with contextlib.suppress(BackendError):  # already signed out, or expired: nothing left to end
+            await backend.call("POST", "/api/auth/logout", token=token)
     response = _back("/login")
     sign_out(response)
     return response
@@ -367,6 +373,31 @@ async def save_profile(request: Request, user: UserDep) -> Response:
     if refused is not None:
         return await _settings_page(request, user, refused=refused)
     return _back("/settings?saved=profile")
+
+
+class NewPassword(BaseModel):
+    csrf_token: str = ""
+    current_password: str = ""
+    new_password: str = ""
+
+
+@router.post("/settings/password")
+async def change_password(request: Request, user: UserDep, form: Annotated[NewPassword, Form()]) -> Response:
+    check_csrf(request, form.csrf_token)
+    change = {"current_password": form.current_password, "new_password": form.new_password}
+    _, refused = await user.attempt("POST", "/api/me/password", json=change)
+    if refused is not None:
+        return await _settings_page(request, user, refused=refused)
+    return _back("/settings?saved=password")
+
+
+@router.post("/settings/sign-out-everywhere")
+async def sign_out_everywhere(request: Request, user: UserDep, csrf: Csrf = None) -> Response:
+    check_csrf(request, csrf)
+    await user.call("DELETE", "/api/auth/sessions")
+    response = _back("/login")
+    sign_out(response)
+    return response
 
 
 class NewChannel(BaseModel):

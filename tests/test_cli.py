@@ -42,17 +42,31 @@ def iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def start(data_dir: Path, port: int, web_port: int | None = None) -> subprocess.Popen[bytes]:
+class Served(subprocess.Popen[bytes]):
+    """A `todo` process whose output goes to a file: a pipe that nobody reads until the end fills up
+    (64 KiB of access log) and then stalls the server on its next log line."""
+
+    def __init__(self, args: list[str], *, env: dict[str, str], log: Path) -> None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.log = log
+        with log.open("wb") as sink:  # the child keeps its own copy of the descriptor
+            super().__init__(args, env=env, stdout=sink, stderr=subprocess.STDOUT)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def start(data_dir: Path, port: int, web_port: int | None = None) -> Served:
     env = {**os.environ, "TODO_DATA_DIR": str(data_dir), "TODO_API_PORT": str(port),
            "TODO_WEB_PORT": str(web_port or free_port())}  # fmt: skip
     env.pop("TODO_DATABASE_URL", None)
     env.pop("TODO_JWT_SECRET", None)
-    process = subprocess.Popen([TODO, "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = Served([TODO, "up"], env=env, log=data_dir / "todo-up.log")
     wait_healthy(f"http://127.0.0.1:{port}", process)
     return process
 
 
-def wait_healthy(base: str, process: subprocess.Popen[bytes], within: float = 30) -> None:
+def wait_healthy(base: str, process: Served, within: float = 30) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         try:
@@ -61,15 +75,14 @@ def wait_healthy(base: str, process: subprocess.Popen[bytes], within: float = 30
         except OSError:
             time.sleep(0.1)
     process.kill()
-    raise AssertionError(
-        f"{process.args} did not become healthy:\n{process.stdout.read().decode() if process.stdout else ''}"
-    )
+    process.wait(10)
+    raise AssertionError(f"{process.args} did not become healthy:\n{process.output()}")
 
 
-def stop(process: subprocess.Popen[bytes]) -> str:
+def stop(process: Served) -> str:
     process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=20)
-    text = output.decode()
+    process.wait(timeout=20)
+    text = process.output()
     # uvicorn re-raises SIGINT after a graceful shutdown, so the shell sees the usual 130
     assert process.returncode in (0, 130), text
     assert "Application shutdown complete" in text
@@ -199,10 +212,9 @@ def test_api_and_notifications_services_work_as_separate_processes(postgres_url:
     env = {**os.environ, "TODO_DATABASE_URL": postgres_url, "TODO_JWT_SECRET": "s" * 40,
            "TODO_DATA_DIR": str(tmp_path), "TODO_CLOCK_MAX_SLEEP_SECONDS": "600"}  # fmt: skip
     api, notifications = (
-        subprocess.Popen([TODO, "serve", role, "--port", str(port)], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        Served([TODO, "serve", role, "--port", str(port)], env=env, log=tmp_path / f"{role}.log")
         for role, port in (("api", api_port), ("notifications", notifications_port))
-    )  # fmt: skip
+    )
     try:
         base = f"http://127.0.0.1:{api_port}"
         for port, process in ((api_port, api), (notifications_port, notifications)):

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.dapr.conftest import DaprParts
-from tests.test_cli import call, wait_healthy
+from tests.test_cli import Served, call, wait_healthy
 from todo.platform.ports import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.dapr]
@@ -39,8 +39,7 @@ def test_the_dev_stack_runs_three_services_through_their_sidecars(
         "--web-port",
         str(web_port),
     ]
-    process = subprocess.Popen(command, env={**env, "TODO_DATA_DIR": str(tmp_path)},
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    process = Served(command, env={**env, "TODO_DATA_DIR": str(tmp_path)}, log=tmp_path / "dev-stack.log")
     try:
         base = f"http://127.0.0.1:{api_port}"
         wait_healthy(base, process, within=180)  # the first start may fetch Kafka and build daprd
@@ -60,8 +59,8 @@ def test_the_dev_stack_runs_three_services_through_their_sidecars(
         through_dapr(f"http://127.0.0.1:{web_port}", token, task["title"])
     finally:
         process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=60)
-    text = output.decode()
+        process.wait(timeout=60)
+    text = process.output()
     assert "todo dev stack: three services, three daprd, one Kafka" in text
     assert "Traceback" not in text
     running = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout

@@ -6,13 +6,12 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 import httpx
 
-from tests.test_cli import TODO, start, stop, wait_healthy
+from tests.test_cli import TODO, Served, start, stop, wait_healthy
 from todo.platform.ports import free_port
 
 
@@ -21,8 +20,7 @@ def test_the_web_ui_serves_alone_against_the_backend_url(tmp_path: Path) -> None
     api = start(tmp_path / "api", api_port)  # the all-in-one stands in for the backend
     env = {k: v for k, v in os.environ.items() if not k.startswith("TODO_")}
     env |= {"TODO_BACKEND_URL": f"http://127.0.0.1:{api_port}", "TODO_DATA_DIR": str(tmp_path / "web")}
-    web = subprocess.Popen([TODO, "serve", "web", "--port", str(web_port)], env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    web = Served([TODO, "serve", "web", "--port", str(web_port)], env=env, log=tmp_path / "web.log")
     try:
         base = f"http://127.0.0.1:{web_port}"
         wait_healthy(base, web)
@@ -38,10 +36,10 @@ def test_the_web_ui_serves_alone_against_the_backend_url(tmp_path: Path) -> None
                 assert next(live.iter_lines()) == "event: unread"
                 started = time.monotonic()
                 web.send_signal(signal.SIGINT)  # a stream is open: shutting down must not wait for it
-                output, _ = web.communicate(timeout=15)
+                web.wait(timeout=15)
         assert time.monotonic() - started < 10
         assert web.returncode in (0, 130)
-        assert "Traceback" not in output.decode()
+        assert "Traceback" not in web.output()
     finally:
         if web.poll() is None:
             web.kill()

@@ -11,6 +11,7 @@ from types import FrameType
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from todo import __version__
 from todo.analytics.routes import router as stats_router
@@ -51,7 +52,9 @@ def create_api_app(container: Container, *, manage_lifecycle: bool = True) -> Fa
             if manage_lifecycle:
                 await container.stop()
 
-    app = FastAPI(title="todo", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    # FastAPIOffline serves /docs and /redoc from the installed package's assets rather than a CDN: an
+    # offline or air-gapped install has its docs too.
+    app = FastAPIOffline(title="todo", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.container = container
     app.add_middleware(RequestContextMiddleware, max_body_bytes=container.settings.max_body_bytes)
     http_errors.install(app)

@@ -32,7 +32,7 @@ class Browser:
         return response
 
     async def submit(
-        self, path: str, fields: dict[str, str] | None = None, *, csrf: bool = True
+        self, path: str, fields: dict[str, str | list[str]] | None = None, *, csrf: bool = True
     ) -> httpx.Response:
         data = {**(fields or {}), **({"csrf_token": self.csrf} if csrf else {})}
         return await self.http.post(path, data=data)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from tests.browser import desktop_page, quick_add, sign_up
 from tests.test_cli import start, stop
@@ -166,7 +166,7 @@ def test_signing_out_ends_the_session_on_the_server(chromium: Browser, app_url: 
     page.get_by_label("Current password").fill("not my password")
     page.get_by_label("New password").fill("a longer secret")
     page.get_by_role("button", name="Change password").click()
-    expect(page.locator("#current-password-error")).to_have_text("is not your current password")
+    expect(page.locator("#current-password-error")).to_have_text("Current password is wrong.")
     page.get_by_label("Current password").fill("password123")
     page.get_by_label("New password").fill("a longer secret")
     page.get_by_role("button", name="Change password").click()
@@ -185,3 +185,60 @@ def test_signing_out_ends_the_session_on_the_server(chromium: Browser, app_url: 
     assert problems == []
     phone.close()
     laptop.close()
+
+
+def test_the_api_docs_render_without_the_internet(chromium: Browser, app_url: tuple[str, str]) -> None:
+    """Swagger UI draws the API's operations while every request off this machine is refused."""
+    _, api = app_url
+    context = chromium.new_context()
+    refused: list[str] = []
+
+    def only_loopback(route: Route) -> None:
+        if route.request.url.startswith(("http://127.0.0.1", "http://localhost")):
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_loopback)
+    page = context.new_page()
+    page.goto(f"{api}/docs")
+    expect(page.get_by_text("/api/tasks/{task_id}").first).to_be_visible()
+    assert refused == []
+    context.close()
+
+
+SIDEWAYS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+def test_no_page_scrolls_sideways_from_phone_to_desktop(chromium: Browser, app_url: tuple[str, str]) -> None:
+    """At 320, 390, 768 and 1280 px, signed in and out, with a 200-character title that has no break:
+    every page fits its width (how many pixels each one sticks out, when any does)."""
+    web, _ = app_url
+    context, page, problems = desktop_page(chromium)
+    sign_up(page, web, "narrow@example.com")
+    unbroken = "Supercalifragilistic" * 10
+    quick_add(page, unbroken, datetime.now(UTC) + timedelta(hours=2))
+    quick_add(page, "Renew the passport", datetime.now(UTC) - timedelta(days=1))
+    task_path = str(page.get_by_role("link", name=unbroken).get_attribute("href"))
+    page.goto(f"{web}/series")
+    page.get_by_label("Title").fill("Water the plants on the balcony")
+    page.get_by_label("Repeats").select_option("weekly")
+    page.get_by_label("Mon", exact=True).check()
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_text("every week on Mon")).to_be_visible()
+    visitor = chromium.new_context().new_page()
+    signed_in = ("/", "/tasks", task_path, "/series", "/notifications", "/insights", "/settings")
+    pages = [(page, path) for path in signed_in] + [(visitor, "/login"), (visitor, "/signup")]
+    sticking_out = {}
+    for width in (320, 390, 768, 1280):
+        for tab, path in pages:
+            tab.set_viewport_size({"width": width, "height": 800})
+            tab.goto(f"{web}{path}")
+            tab.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true })")
+            if (extra := tab.evaluate(SIDEWAYS)) > 0:
+                sticking_out[f"{path} at {width} px"] = extra
+    assert sticking_out == {}
+    assert problems == []
+    visitor.context.close()
+    context.close()

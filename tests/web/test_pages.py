@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
 import httpx
@@ -13,6 +14,7 @@ from tests.conftest import eventually, settle
 from tests.web.conftest import Browser
 from todo.bootstrap import Container
 from todo.clock import FrozenClock
+from todo.tasks.models import Task
 
 
 def section(html: str, group: str) -> str:
@@ -93,7 +95,7 @@ async def test_a_task_the_api_refuses_is_shown_with_its_reason(browser: Browser)
     await browser.get("/")
     refused = await add(browser, "x" * 201)
     assert refused.status_code == 422
-    assert re.search(r'class="alert" role="alert">title: [^<]*200', refused.text)
+    assert re.search(r'class="alert" role="alert">Title can have at most 200 characters\.<', refused.text)
 
 
 async def test_signup_errors_sit_beside_their_fields(browser: Browser) -> None:
@@ -259,7 +261,7 @@ async def test_the_task_list_filters_sorts_and_pages(browser: Browser) -> None:
     assert "Buy milk" in (await browser.get("/tasks?q=milk")).text
     refused = await browser.get("/tasks?priority=9")
     assert refused.status_code == 200
-    assert re.search(r'role="alert">priority: [^<]+<', refused.text)  # the API's reason, no crash
+    assert re.search(r'role="alert">Priority must be [^<]+\.<', refused.text)  # the API's reason, no crash
 
 
 async def test_a_task_is_edited_reminded_snoozed_and_deleted(
@@ -346,3 +348,40 @@ async def test_a_series_is_edited_in_its_own_words(browser: Browser) -> None:
     again = (await browser.get(f"/series/{series_id.group(1)}")).text
     assert 'value="2026-12-31T09:00"' not in again  # the end date was cleared: the form sent none
     assert re.search(r'value="-1 FR"\s+selected', again)
+
+
+async def test_the_reminder_boxes_show_what_is_planned_and_a_change_to_them_is_kept(
+    browser: Browser, container: Container
+) -> None:
+    """A task that follows the user's defaults shows them ticked; ticking one more box (nothing else)
+    gives the task its own reminders; saving without touching them keeps following the defaults."""
+    await browser.sign_up(timezone="Europe/Berlin")
+    await browser.get("/")
+    await add(browser, "Renew the passport", "2026-06-20T10:00")
+    task_id = re.search(r'data-task-id="([^"]+)"', (await browser.get("/tasks")).text)
+    assert task_id
+    edit_url = f"/tasks/{task_id.group(1)}"
+
+    def ticked(html: str) -> set[str]:
+        return set(re.findall(r'name="reminder_minutes" value="(\d+)"\s+checked', html))
+
+    form = (await browser.get(edit_url)).text
+    assert ticked(form) == {"1440", "0"}  # the defaults: a day before and at the due time
+    fields = {
+        "title": "Renew the passport",
+        "due": "2026-06-20T10:00",
+        "priority": "2",
+        "follows_defaults": "yes",
+    }
+    untouched = await browser.submit(edit_url, {**fields, "reminder_minutes": ["1440", "0"]})
+    assert untouched.status_code == 303
+    async with container.sessions() as session:
+        row = await session.get(Task, uuid.UUID(task_id.group(1)))
+        assert row is not None
+        assert row.reminder_minutes is None  # still following the defaults
+    changed = await browser.submit(edit_url, {**fields, "reminder_minutes": ["1440", "60", "0"]})
+    assert changed.status_code == 303
+    await settle(container)
+    page = (await browser.get(edit_url)).text
+    assert ticked(page) == {"1440", "60", "0"}
+    assert "this task's own" in page

@@ -99,7 +99,7 @@ async def change_password(
     """Set a new password after checking the current one; every other sign-in is revoked (the ids)."""
     user = await session.merge(user, load=False)
     if not await asyncio.to_thread(verify_password, user.password_hash, change.current_password):
-        raise InvalidInput("current_password", "is not your current password")
+        raise InvalidInput("current_password", "is wrong")
     user.password_hash = await asyncio.to_thread(hash_password, change.new_password)
     user.updated_at = now
     await session.flush()

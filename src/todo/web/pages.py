@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from todo.web.backend import Backend, BackendError
 from todo.web.session import csrf_token, remember_csrf, session_token
+from todo.web.wording import problem
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")  # autoescapes .html
 
@@ -94,13 +95,13 @@ def page(
 
 
 def by_field(exc: BackendError) -> dict[str, str]:
-    """The API's reasons keyed by form field (`body.timezone` and `0.url` become `timezone` and `url`)."""
-    return {f["field"].split(".")[-1]: f["reason"] for f in exc.fields}
+    """The API's reasons in words, keyed by form field (`body.timezone` and `0.url` become `timezone` and
+    `url`)."""
+    return {f["field"].split(".")[-1]: problem(f["field"], f["reason"]) for f in exc.fields}
 
 
 def sentence(exc: BackendError) -> str:
-    """The API's refusal in one line, its field reasons named."""
+    """The API's refusal in a few words: each bad field by its label and what is wrong with it."""
     if not exc.fields:
         return exc.message
-    named = ((f["field"].removeprefix("query.").replace("_", " "), f["reason"]) for f in exc.fields)
-    return "; ".join(f"{name}: {reason}" for name, reason in named)
+    return " ".join(problem(f["field"], f["reason"]) for f in exc.fields)

@@ -206,12 +206,19 @@ async def task_save(request: Request, task_id: str, user: UserDep) -> Response:
         "due_date": text["due"] or None,
         "priority": int(text["priority"]) if text["priority"].isdigit() else text["priority"],
         "tags": [t.strip() for t in text["tags"].split(",") if t.strip()],
-        "reminder_minutes": None if form.get("own_reminders") != "yes" else leads,
+        "reminder_minutes": _own_leads(user, leads, follows_defaults=form.get("follows_defaults") == "yes"),
     }
     _, refused = await user.attempt("PATCH", f"/api/tasks/{task_id}", json=changes)
     if refused is not None:
         return await _task_page(request, user, task_id, refused=refused)
     return _back(f"/tasks/{task_id}?saved=1")
+
+
+def _own_leads(user: SignedIn, ticked: list[int], *, follows_defaults: bool) -> list[int] | None:
+    """The form shows the leads that apply, the user's defaults included: a task that followed them
+    goes on following them (None) unless its boxes were changed, and then has its own."""
+    defaults = sorted(user.me["reminder_minutes"], reverse=True)
+    return None if follows_defaults and ticked == defaults else ticked
 
 
 @router.post("/tasks/{task_id}/snooze")

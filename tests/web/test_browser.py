@@ -242,3 +242,72 @@ def test_no_page_scrolls_sideways_from_phone_to_desktop(chromium: Browser, app_u
     assert problems == []
     visitor.context.close()
     context.close()
+
+
+def test_the_dashboard_and_the_inbox_keep_themselves_current(
+    chromium: Browser, app_url: tuple[str, str]
+) -> None:
+    """A task moves from "Due soon" to "Overdue" when its time comes, without a reload; a notification
+    that arrives while the inbox is open links to its task and can be marked read."""
+    web, api = app_url
+    context, page, problems = desktop_page(chromium)
+    sign_up(page, web, "current@example.com")
+    auth = {"Authorization": f"Bearer {session_cookie(context)}"}
+
+    def task_due_in(seconds: int, title: str) -> str:
+        due = (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
+        created = httpx.post(f"{api}/api/tasks", json={"title": title, "due_date": due}, headers=auth)
+        assert created.status_code == 201, created.text
+        return str(created.json()["id"])
+
+    task_due_in(5, "Take the bread out")
+    page.reload()
+    expect(page.locator("[data-group=due_soon]").get_by_text("Take the bread out")).to_be_visible()
+    overdue = page.locator("[data-group=overdue]").get_by_text("Take the bread out")
+    expect(overdue).to_be_visible(timeout=40_000)  # no reload: the page fetched its groups again
+
+    page.get_by_role("link", name="Notifications, 1 unread").click()
+    task_id = task_due_in(3, "Feed the cat")
+    item = page.locator("#inbox li", has_text="Due now: Feed the cat")
+    expect(item.get_by_role("link", name="Due now: Feed the cat")).to_have_attribute(
+        "href", f"/tasks/{task_id}", timeout=30_000
+    )
+    item.get_by_role("button", name="Mark read").click()
+    expect(page.get_by_role("link", name="Notifications, 1 unread")).to_be_visible()  # the bread's, still
+    assert problems == []
+    context.close()
+
+
+def test_quick_add_keeps_the_cursor_completing_can_be_undone_and_deleting_asks_first(
+    chromium: Browser, app_url: tuple[str, str]
+) -> None:
+    web, _ = app_url
+    context, page, problems = desktop_page(chromium)
+    sign_up(page, web, "undo@example.com")
+    quick_add(page, "Buy stamps")
+    title_box = page.get_by_label("New task")
+    expect(title_box).to_be_focused()
+    page.keyboard.type("Post the letter")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("link", name="Post the letter")).to_be_visible()
+    expect(title_box).to_be_focused()  # one task after another, no Tabs back
+
+    page.get_by_role("button", name="Complete “Buy stamps”").click()
+    expect(page.get_by_text("Task completed.")).to_be_visible()
+    expect(page.locator("[data-group=done_today]").get_by_text("Buy stamps")).to_be_visible()
+    page.get_by_role("button", name="Undo").click()
+    expect(page.locator("[data-group=none]").get_by_text("Buy stamps")).to_be_visible()
+    expect(page.get_by_text("Task completed.")).to_have_count(0)
+
+    page.get_by_role("link", name="Buy stamps").click()
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Delete this task").click()
+    expect(page.get_by_role("button", name="Delete this task")).to_be_visible()  # kept: the answer was no
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete this task").click()
+    expect(page).to_have_url(f"{web}/tasks")
+    assert asked == ["Delete “Buy stamps”? This cannot be undone."]
+    expect(page.get_by_role("link", name="Buy stamps")).to_have_count(0)
+    assert problems == []
+    context.close()

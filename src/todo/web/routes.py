@@ -8,7 +8,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -150,21 +150,28 @@ async def add_task(
     if refused is not None:
         request.state.flash_error = sentence(refused)
         return await _dashboard(request, user, status=422)
-    return _back(request.headers.get("referer") or "/")
+    return _back(_back_to(request, added="1"))  # the page puts the cursor back in the title box
 
 
 @router.post("/tasks/{task_id}/complete")
 async def complete_task(request: Request, task_id: str, user: UserDep, csrf: Csrf = None) -> Response:
     check_csrf(request, csrf)
     await user.call("POST", f"/api/tasks/{task_id}/complete")
-    return _back(request.headers.get("referer") or "/")
+    return _back(_back_to(request, completed=task_id))  # the page offers to undo it
+
+
+def _back_to(request: Request, **say: str) -> str:
+    """The page the form was sent from, with `say` in its query (replacing what an earlier form said)."""
+    came_from = urlsplit(request.headers.get("referer") or "/")
+    query = {k: v for k, v in parse_qsl(came_from.query) if k not in ("added", "completed")} | say
+    return urlunsplit(("", "", came_from.path or "/", urlencode(query), ""))
 
 
 @router.post("/tasks/{task_id}/reopen")
 async def reopen_task(request: Request, task_id: str, user: UserDep, csrf: Csrf = None) -> Response:
     check_csrf(request, csrf)
     await user.call("POST", f"/api/tasks/{task_id}/uncomplete")
-    return _back(request.headers.get("referer") or "/")
+    return _back(_back_to(request))
 
 
 TASK_FILTERS = ("status", "due_state", "priority", "tag", "q", "sort")

@@ -1,4 +1,5 @@
-// todo's own few lines of JavaScript: the live bell and inbox, toasts, and the signup timezone guess.
+// todo's own few lines of JavaScript: the live bell, toasts, parts of pages kept fresh, and the signup
+// timezone guess.
 "use strict";
 
 function detectTimezone() {
@@ -32,24 +33,23 @@ function toast(title, body) {
   setTimeout(() => item.remove(), 8000);
 }
 
-function addToInbox(note) {
-  const inbox = document.getElementById("inbox");
-  if (!inbox) return;
-  inbox.querySelector(".empty")?.remove();
-  const item = document.createElement("li");
-  item.className = "note unread";
-  const body = document.createElement("div");
-  body.className = "body";
-  const strong = document.createElement("strong");
-  strong.textContent = note.title;
-  const text = document.createElement("p");
-  text.textContent = note.body;
-  const when = document.createElement("time");
-  when.className = "hint";
-  when.textContent = "just now";
-  body.append(strong, text, when);
-  item.append(body);
-  inbox.prepend(item);
+// Parts of a page marked data-refresh (the dashboard's groups, the inbox) are fetched again from the
+// server: every half minute, so that "in 5 minutes" and due states move on, and at once when a
+// notification arrives. The server renders them, in the user's time zone, as on the first load. A part
+// is left alone while the tab is hidden or the user is working inside it.
+const REFRESH_SECONDS = 30;
+
+async function refresh() {
+  const parts = [...document.querySelectorAll("[data-refresh][id]")]
+    .filter((part) => !part.contains(document.activeElement));
+  if (!parts.length || document.hidden) return;
+  const answer = await fetch(location.href, { headers: { Accept: "text/html" } });
+  if (!answer.ok || answer.redirected) return;
+  const fresh = new DOMParser().parseFromString(await answer.text(), "text/html");
+  for (const part of parts) {
+    const replacement = fresh.getElementById(part.id);
+    if (replacement && !part.contains(document.activeElement)) part.replaceWith(replacement);
+  }
 }
 
 function listen() {
@@ -60,11 +60,23 @@ function listen() {
   source.addEventListener("notification", (event) => {
     const note = JSON.parse(event.data);
     toast(note.title, note.body);
-    addToInbox(note);
+    refresh();
   });
 }
 
+// A form with data-confirm (deleting a task) asks first.
+function confirmForms() {
+  for (const form of document.querySelectorAll("form[data-confirm]")) {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  confirmForms();
   detectTimezone();
   listen();
+  setInterval(refresh, REFRESH_SECONDS * 1000);
+  document.addEventListener("visibilitychange", refresh);
 });

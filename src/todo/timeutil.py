@@ -12,8 +12,19 @@ def _known_zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
-def is_valid_timezone(name: str) -> bool:
-    return name in _known_zones() or name == "UTC"
+@lru_cache(maxsize=1)
+def _by_lowercase() -> dict[str, str]:
+    return {zone.lower(): zone for zone in (*_known_zones(), "UTC")}
+
+
+def canonical_timezone(name: str) -> str | None:
+    """The IANA zone `name` means, whatever its case ("europe/berlin" -> "Europe/Berlin"); None if none."""
+    return _by_lowercase().get(name.strip().lower())
+
+
+def timezone_names() -> list[str]:
+    """Every IANA zone, sorted: the choices a form offers."""
+    return sorted({*_known_zones(), "UTC"})
 
 
 @lru_cache(maxsize=512)

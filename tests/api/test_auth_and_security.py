@@ -249,3 +249,13 @@ async def test_changes_made_elsewhere_show_after_the_cache_period(make_container
         async with container.sessions() as session, session.begin():  # as another replica would
             await session.execute(update(User).values(timezone="Europe/Paris"))
         assert (await http.get("/api/me", headers=headers)).json()["timezone"] == "Europe/Paris"
+
+
+async def test_a_time_zone_is_taken_in_any_case_and_stored_as_iana_spells_it(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    changed = await client.patch("/api/me", json={"timezone": "europe/berlin"}, headers=auth)
+    assert (changed.status_code, changed.json()["timezone"]) == (200, "Europe/Berlin")
+    unknown = await client.patch("/api/me", json={"timezone": "europe/atlantis"}, headers=auth)
+    assert unknown.status_code == 422
+    assert unknown.json()["error"]["fields"][0]["field"] == "timezone"

@@ -385,3 +385,18 @@ async def test_the_reminder_boxes_show_what_is_planned_and_a_change_to_them_is_k
     page = (await browser.get(edit_url)).text
     assert ticked(page) == {"1440", "60", "0"}
     assert "this task's own" in page
+
+
+async def test_time_zones_are_offered_to_pick_and_taken_in_any_case(browser: Browser) -> None:
+    await browser.get("/signup")
+    signup = (await browser.get("/signup")).text
+    assert 'list="timezones"' in signup
+    assert '<option value="Europe/Berlin">' in signup
+    await browser.sign_up(timezone="america/new_york")
+    page = (await browser.get("/settings")).text
+    assert 'value="America/New_York"' in page  # stored as IANA spells it
+    assert '<option value="Asia/Tokyo">' in page
+    saved = await browser.submit("/settings/profile", {"display_name": "Ada", "timezone": "ASIA/TOKYO"})
+    assert saved.status_code == 303
+    assert 'value="Asia/Tokyo"' in (await browser.get("/settings")).text
+    assert '<option value="Europe/Paris">' in (await browser.get("/series")).text

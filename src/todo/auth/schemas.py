@@ -9,13 +9,15 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 from todo.platform.fields import ReminderMinutes, Text
-from todo.timeutil import is_valid_timezone
+from todo.timeutil import canonical_timezone
 
 
 def _check_timezone(name: str) -> str:
-    if not is_valid_timezone(name):
+    """The zone's IANA name as spelled there, whatever case it was typed in."""
+    canonical = canonical_timezone(name)
+    if canonical is None:
         raise ValueError(f"{name!r} is not an IANA time zone name (e.g. 'Europe/Berlin')")
-    return name
+    return canonical
 
 
 TimezoneName = Annotated[

@@ -10,11 +10,13 @@ from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
+from todo.timeutil import timezone_names
 from todo.web.backend import Backend, BackendError
 from todo.web.session import csrf_token, remember_csrf, session_token
 from todo.web.wording import problem
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")  # autoescapes .html
+TEMPLATES.env.globals["timezones"] = timezone_names()  # the choices of every time zone field
 
 
 class NotSignedIn(Exception):

@@ -155,7 +155,7 @@ def test_signing_out_ends_the_session_on_the_server(chromium: Browser, app_url: 
     thief.add_cookies([{"name": "todo_session", "value": copied, "url": web}])
     stale = thief.new_page()
     stale.goto(f"{web}/tasks")
-    expect(stale).to_have_url(f"{web}/login")
+    expect(stale).to_have_url(f"{web}/login?next=%2Ftasks")
     assert httpx.get(f"{api}/api/tasks", headers={"Authorization": f"Bearer {copied}"}).status_code == 401
     thief.close()
 
@@ -172,7 +172,7 @@ def test_signing_out_ends_the_session_on_the_server(chromium: Browser, app_url: 
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_text("Password changed. Every other device was signed out.")).to_be_visible()
     on_phone.goto(f"{web}/tasks")
-    expect(on_phone).to_have_url(f"{web}/login")  # the phone was signed out
+    expect(on_phone).to_have_url(f"{web}/login?next=%2Ftasks")  # the phone was signed out
     page.goto(f"{web}/tasks")
     expect(page).to_have_url(f"{web}/tasks")  # this one was not
 
@@ -181,7 +181,7 @@ def test_signing_out_ends_the_session_on_the_server(chromium: Browser, app_url: 
     page.get_by_role("button", name="Sign out everywhere").click()
     expect(page).to_have_url(f"{web}/login")
     on_phone.goto(f"{web}/tasks")
-    expect(on_phone).to_have_url(f"{web}/login")
+    expect(on_phone).to_have_url(f"{web}/login?next=%2Ftasks")
     assert problems == []
     phone.close()
     laptop.close()

@@ -285,11 +285,11 @@ async def test_a_task_is_edited_reminded_snoozed_and_deleted(
     page = (await browser.get(edit_url)).text
     assert 'value="Write the Q2 report"' in page
     assert 'value="2026-06-15T20:00"' in page  # Berlin wall time, as typed
-    assert re.search(r"<strong>due soon</strong> <time[^>]*>Mon 15 Jun, 19:00</time>", page)  # an hour before
+    assert re.search(r"<strong>1 hour before</strong> <time[^>]*>Mon 15 Jun, 19:00</time>", page)
     snoozed = await browser.submit(f"{edit_url}/snooze", {"minutes": "60"})
     assert snoozed.status_code == 303
     await settle(container)
-    assert "<strong>snooze</strong>" in (await browser.get(edit_url)).text
+    assert "<strong>snoozed</strong>" in (await browser.get(edit_url)).text
     refused = await browser.http.post(
         edit_url, data={"csrf_token": browser.csrf, "title": "", "priority": "2"}
     )
@@ -400,3 +400,47 @@ async def test_time_zones_are_offered_to_pick_and_taken_in_any_case(browser: Bro
     assert saved.status_code == 303
     assert 'value="Asia/Tokyo"' in (await browser.get("/settings")).text
     assert '<option value="Europe/Paris">' in (await browser.get("/series")).text
+
+
+async def test_signing_in_from_a_link_lands_on_the_page_it_led_to(browser: Browser) -> None:
+    await browser.sign_up()
+    await browser.get("/")
+    await add(browser, "Renew the passport")
+    task_path = "/tasks/" + re.findall(r'data-task-id="([^"]+)"', (await browser.get("/tasks")).text)[0]
+    await browser.submit("/logout")
+    sent_away = await browser.http.get(task_path)
+    assert (sent_away.status_code, sent_away.headers["location"]) == (
+        303,
+        f"/login?next=%2Ftasks%2F{task_path[7:]}",
+    )
+    form = (await browser.get(sent_away.headers["location"])).text
+    assert f'name="next" value="{task_path}"' in form
+    signed_in = await browser.submit("/login", {"email": "ada@example.com", "password": "password123",
+                                                "next": task_path})  # fmt: skip
+    assert (signed_in.status_code, signed_in.headers["location"]) == (303, task_path)
+    await browser.submit("/logout")
+    await browser.get("/login")
+    elsewhere = await browser.submit("/login", {"email": "ada@example.com", "password": "password123",
+                                                "next": "//evil.example/steal"})  # fmt: skip
+    assert elsewhere.headers["location"] == "/"  # never to another site
+
+
+async def test_tags_filter_and_the_task_page_completes(browser: Browser) -> None:
+    await browser.sign_up()
+    await browser.get("/")
+    await add(browser, "Write the report", tags="work")
+    await add(browser, "Water the plants", tags="home")
+    listing = (await browser.get("/tasks")).text
+    assert '<a class="tag" href="/tasks?tag=work">#work</a>' in listing
+    as_typed = (await browser.get("/tasks?tag=%23work")).text  # "#work", as the tag is shown
+    assert "Write the report" in as_typed
+    assert "Water the plants" not in as_typed
+    task_path = "/tasks/" + re.findall(r'data-task-id="([^"]+)"', as_typed)[0]
+    page = (await browser.get(task_path)).text
+    assert f'action="{task_path}/complete"' in page
+    done = await browser.http.post(f"{task_path}/complete", data={"csrf_token": browser.csrf},
+                                   headers={"referer": f"http://web{task_path}"})  # fmt: skip
+    assert done.headers["location"].startswith(f"{task_path}?completed=")
+    page = (await browser.get(done.headers["location"])).text
+    assert "Task completed." in page
+    assert f'action="{task_path}/reopen"' in page

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -73,7 +74,9 @@ async def _security_headers(
 
 def _install_error_pages(app: FastAPI) -> None:
     async def not_signed_in(request: Request, _: Exception) -> Response:
-        response = RedirectResponse("/login", status_code=303)
+        # A page asked for by link (a task in a notification, say) is where signing in leads back to.
+        wanted = request.url.path if request.method == "GET" and request.url.path != "/" else ""
+        response = RedirectResponse("/login" + (f"?{urlencode({'next': wanted})}" if wanted else ""), 303)
         sign_out(response)
         return response
 

@@ -115,3 +115,16 @@ def start_of_day(now: datetime, timezone: str) -> datetime:
 def input_value(moment: datetime | None, timezone: str) -> str:
     """A moment as a `datetime-local` field shows it: wall time in the user's timezone, to the minute."""
     return "" if moment is None else moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def reminder_label(kind: str, minutes_before: int | None) -> str:
+    """A planned reminder as the task page says it: "1 hour before", "at the due time", "snoozed"."""
+    if kind == "snooze":
+        return "snoozed"
+    if not minutes_before:
+        return "at the due time"
+    unit, size = next(
+        (u, n) for u, n in (("day", 1440), ("hour", 60), ("minute", 1)) if minutes_before % n == 0
+    )
+    count = minutes_before // size
+    return f"{count} {unit}{'s' if count != 1 else ''} before"

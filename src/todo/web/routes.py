@@ -59,6 +59,12 @@ class Credentials(BaseModel):
     email: str = ""
     password: str = ""
     timezone: str = "UTC"  # sign-up only
+    next: str = ""  # sign-in only: the page that sent the browser here
+
+
+def _local_path(wanted: str) -> str:
+    """`wanted` if it is a page of this site (never another host's, as `//evil.example` would be)."""
+    return wanted if wanted.startswith("/") and not wanted.startswith(("//", "/\\")) else "/"
 
 
 CredentialsForm = Annotated[Credentials, Form()]
@@ -67,9 +73,10 @@ CredentialsForm = Annotated[Credentials, Form()]
 @router.post("/login")
 async def login(request: Request, backend: BackendDep, form: CredentialsForm) -> Response:
     check_csrf(request, form.csrf_token)
-    retry = Page(title="Sign in", form={"email": form.email})
+    retry = Page(title="Sign in", form={"email": form.email, "next": form.next})
     fields = {"email": form.email, "password": form.password}
-    return await _sign_in_through(request, backend, "/api/auth/login", fields, "login.html", retry)
+    then = _local_path(form.next)
+    return await _sign_in_through(request, backend, "/api/auth/login", fields, "login.html", retry, then)
 
 
 @router.get("/signup")
@@ -86,7 +93,13 @@ async def signup(request: Request, backend: BackendDep, form: CredentialsForm) -
 
 
 async def _sign_in_through(
-    request: Request, backend: Backend, path: str, fields: dict[str, str], template: str, retry: Page
+    request: Request,
+    backend: Backend,
+    path: str,
+    fields: dict[str, str],
+    template: str,
+    retry: Page,
+    then: str = "/",
 ) -> Response:
     """Sign in with the token `path` answers; if it refuses, show the form again with its reasons."""
     try:
@@ -95,7 +108,7 @@ async def _sign_in_through(
         retry.error, retry.field_errors = exc.message, by_field(exc)
         return page(request, template, retry, status=exc.status if exc.status in (401, 422, 429) else 400)
     token = answer["access_token"]
-    response = _back("/")
+    response = _back(then)
     sign_in(request, response, token, max_age=request.app.state.settings.jwt_expire_minutes * 60)
     return response
 
@@ -181,6 +194,8 @@ TASK_FILTERS = ("status", "due_state", "priority", "tag", "q", "sort")
 async def task_list(request: Request, user: UserDep) -> Response:
     """Every task, filtered and sorted by what the query string asks (the filter form is a GET)."""
     chosen = {k: v for k in TASK_FILTERS if (v := request.query_params.get(k, "").strip())}
+    if "tag" in chosen:
+        chosen["tag"] = chosen["tag"].lstrip("#")  # tags are shown as #work; typed so, they still filter
     asked = request.query_params.get("page", "1")
     page_number = int(asked) if asked.isdigit() and int(asked) > 0 else 1
     answer, refused = await user.attempt(
@@ -250,7 +265,8 @@ async def _task_page(
     task = await user.call("GET", f"/api/tasks/{task_id}")
     reminders = await user.call("GET", f"/api/tasks/{task_id}/reminders")
     now = _now(request)
-    planned = [{**r, "when": present.local_time(present.parse_instant(r["fire_at"]) or now, user.timezone)}
+    planned = [{**r, "what": present.reminder_label(r["kind"], r.get("minutes_before")),
+                "when": present.local_time(present.parse_instant(r["fire_at"]) or now, user.timezone)}
                for r in reminders if r["state"] == "pending"]  # fmt: skip
     data = {"task": task, "view": present.task_view(task, now, user.timezone), "reminders": planned,
             "due_value": present.input_value(present.parse_instant(task["due_date"]), user.timezone),

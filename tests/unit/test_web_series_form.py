@@ -50,3 +50,13 @@ def test_rules_in_words() -> None:
     assert describe(monthly) == "every month on the last Fri"
     daily = {"recurrence_type": "daily", "recurrence_interval": 1, "rrule": None, "repeat_from": "completion"}
     assert describe(daily) == "every day, counted from each completion"
+
+
+def test_monthly_on_the_last_day_of_the_month_and_back() -> None:
+    body = SeriesForm.from_form(form(recurrence_type="monthly", monthly_on="last-day"), []).to_api()
+    assert body["rrule"] == "FREQ=MONTHLY;BYMONTHDAY=-1"
+    assert ("last-day", "on the last day of the month") in monthly_choices()
+    saved = {"title": "Pay rent", "recurrence_type": "monthly", "recurrence_interval": 1, "priority": 2,
+             "rrule": body["rrule"], "timezone": "Europe/Berlin"}  # fmt: skip
+    assert SeriesForm.from_series(saved, "2026-01-31T09:00", "").monthly_on == "last-day"
+    assert describe(saved) == "every month on the last day"

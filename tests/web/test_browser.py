@@ -311,3 +311,32 @@ def test_quick_add_keeps_the_cursor_completing_can_be_undone_and_deleting_asks_f
     expect(page.get_by_role("link", name="Buy stamps")).to_have_count(0)
     assert problems == []
     context.close()
+
+
+def test_the_recurring_form_offers_what_applies_to_the_frequency(
+    chromium: Browser, app_url: tuple[str, str]
+) -> None:
+    web, _ = app_url
+    context, page, problems = desktop_page(chromium)
+    sign_up(page, web, "rent@example.com")
+    page.get_by_role("link", name="Recurring").click()
+    weekdays, monthly = page.locator("fieldset.weekdays"), page.get_by_label("Monthly")
+    page.get_by_label("Repeats").select_option("daily")
+    expect(weekdays).to_be_hidden()
+    expect(monthly).to_be_hidden()
+    page.get_by_label("Repeats").select_option("weekly")
+    expect(weekdays).to_be_visible()
+    expect(monthly).to_be_hidden()
+    page.get_by_label("Repeats").select_option("monthly")
+    expect(weekdays).to_be_hidden()
+    monthly.select_option("last-day")
+    page.get_by_label("Title").fill("Pay rent")
+    page.get_by_label("Starts").fill("2027-01-31T09:00")
+    starts = page.get_by_label("Starts").bounding_box()
+    assert starts is not None
+    assert starts["width"] >= 220  # wide enough for the date and the time (it was cut off at 200 px)
+    page.get_by_role("button", name="Preview the next five").click()
+    days = [text.split(",")[0] for text in page.locator("#preview li").all_inner_texts()]
+    assert days == ["Sun 31 Jan", "Sun 28 Feb", "Wed 31 Mar", "Fri 30 Apr", "Mon 31 May"]
+    assert problems == []
+    context.close()

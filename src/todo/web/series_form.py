@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+LAST_DAY = "last-day"  # monthly on the last day of each month (BYMONTHDAY=-1)
 WEEKDAYS = (
     ("MO", "Mon"),
     ("TU", "Tue"),
@@ -33,9 +34,8 @@ class SeriesForm:
     count: str = ""
     timezone: str = ""
     weekdays: list[str] = field(default_factory=list)  # weekly: MO, TU, ...
-    monthly_on: str = (
-        "day"  # monthly: "day" (the start's day of month) or "<ordinal> <weekday>", e.g. "-1 FR"
-    )
+    # monthly: "day" (the start's day of month), "last-day" or "<ordinal> <weekday>", e.g. "-1 FR"
+    monthly_on: str = "day"
     from_completion: bool = False
 
     @classmethod
@@ -59,6 +59,8 @@ class SeriesForm:
         weekly = [d for d in byday if d in dict(WEEKDAYS)]
         nth = len(byday) == 1 and byday[0] not in dict(WEEKDAYS)
         monthly = f"{byday[0][:-2]} {byday[0][-2:]}" if nth else "day"
+        if rule.get("BYMONTHDAY") == "-1":
+            monthly = LAST_DAY
         return cls(
             title=series["title"], description=series.get("description") or "",
             priority=str(series["priority"]), tags=", ".join(series.get("tags") or []),
@@ -89,6 +91,8 @@ class SeriesForm:
         interval = f";INTERVAL={self.interval}" if self.interval not in ("", "1") else ""
         if self.recurrence_type == "weekly" and self.weekdays:
             return f"FREQ=WEEKLY{interval};BYDAY={','.join(self.weekdays)}"
+        if self.recurrence_type == "monthly" and self.monthly_on == LAST_DAY:
+            return f"FREQ=MONTHLY{interval};BYMONTHDAY=-1"
         if self.recurrence_type == "monthly" and self.monthly_on != "day":
             ordinal, _, day = self.monthly_on.partition(" ")
             return f"FREQ=MONTHLY{interval};BYDAY={ordinal}{day}"
@@ -97,7 +101,7 @@ class SeriesForm:
 
 def monthly_choices() -> list[tuple[str, str]]:
     """("-1 FR", "the last Fri") and friends, after "the start's day of the month"."""
-    return [("day", "on the start's day of the month")] + [
+    return [("day", "on the start's day of the month"), (LAST_DAY, "on the last day of the month")] + [
         (f"{o} {d}", f"on the {word} {name}") for o, word in ORDINALS for d, name in WEEKDAYS
     ]
 
@@ -119,6 +123,8 @@ def describe(series: Mapping[str, Any]) -> str:
     elif len(byday) == 1:
         ordinal, day = byday[0][:-2], byday[0][-2:]
         words += f" on the {dict(ORDINALS).get(ordinal, ordinal)} {days.get(day, day)}"
+    if rule.get("BYMONTHDAY") == "-1":
+        words += " on the last day"
     if series.get("repeat_from") == "completion":
         words += ", counted from each completion"
     return words

@@ -64,6 +64,19 @@ function listen() {
   });
 }
 
+// The recurring form shows only what applies to the frequency chosen (weekdays for weekly, the day of
+// the month for monthly); without JavaScript it shows everything, and the server ignores what does not
+// apply.
+function showWhatApplies() {
+  const frequency = document.getElementById("s-type");
+  if (!frequency) return;
+  const update = () => {
+    for (const part of document.querySelectorAll("[data-for]")) part.hidden = part.dataset.for !== frequency.value;
+  };
+  frequency.addEventListener("change", update);
+  update();
+}
+
 // A form with data-confirm (deleting a task) asks first.
 function confirmForms() {
   for (const form of document.querySelectorAll("form[data-confirm]")) {
@@ -75,6 +88,7 @@ function confirmForms() {
 
 document.addEventListener("DOMContentLoaded", () => {
   confirmForms();
+  showWhatApplies();
   detectTimezone();
   listen();
   setInterval(refresh, REFRESH_SECONDS * 1000);

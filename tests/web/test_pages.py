@@ -444,3 +444,23 @@ async def test_tags_filter_and_the_task_page_completes(browser: Browser) -> None
     page = (await browser.get(done.headers["location"])).text
     assert "Task completed." in page
     assert f'action="{task_path}/reopen"' in page
+
+
+async def test_a_series_carries_its_priority_and_tags_to_its_occurrences(browser: Browser) -> None:
+    await browser.sign_up(timezone="Europe/Berlin")
+    await browser.get("/series")
+    fields = {
+        **series_form(title="Take the pills", recurrence_type="daily", priority="1", tags="health, home")
+    }
+    created = await browser.submit("/series", fields)
+    assert created.status_code == 303, created.text
+    listing = (await browser.get("/series")).text
+    series_id = re.search(r'data-series-id="([^"]+)"', listing)
+    assert series_id
+    form = (await browser.get(f"/series/{series_id.group(1)}")).text
+    assert re.search(r'<option value="1"\s+selected>High</option>', form)
+    assert 'value="health, home"' in form
+    # today's 09:00 occurrence exists already (it is 14:00 in Berlin): it carries both
+    tasks = (await browser.get("/tasks?tag=health")).text
+    assert "Take the pills" in tasks
+    assert re.search(r'<li class="task prio-high[^"]*"[^>]*>(?:(?!</li>).)*Take the pills', tasks, re.S)

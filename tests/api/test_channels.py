@@ -183,3 +183,42 @@ async def _attempts(container: Container) -> dict[str, list[tuple[bool, str | No
                 (ok, None if error is None else ("503" if "503" in error else error))
             )
     return found
+
+
+async def test_a_channel_that_keeps_failing_is_flagged_and_its_owner_told_in_the_inbox(
+    client: httpx.AsyncClient,
+    register: Register,
+    container: Container,
+    clock: FrozenClock,
+    webhooks: list[Webhook],
+) -> None:
+    working, refusing = webhooks
+    auth = await register(timezone="Europe/Berlin")
+    await put_channels(
+        client, auth, [{"url": working.url, "label": "Works"}, {"url": refusing.url, "label": "Hook"}]
+    )
+    channels = {c["label"]: c for c in (await client.get("/api/me/channels", headers=auth)).json()}
+    assert (channels["Hook"]["last_delivery"], channels["Hook"]["failing"]) == (
+        None,
+        False,
+    )  # nothing sent yet
+    task = (await client.post("/api/tasks", json={"title": "Pay rent", "due_date": "2026-06-15T16:00:00Z"},
+                              headers=auth)).json()  # fmt: skip
+    await announce(container, TASK_DUE, task["id"])
+    await settle(container)
+    channels = {c["label"]: c for c in (await client.get("/api/me/channels", headers=auth)).json()}
+    assert channels["Hook"]["last_delivery"]["ok"] is False
+    assert "503" in channels["Hook"]["last_delivery"]["error"]
+    assert channels["Hook"]["failing"] is False  # once is not "keeps failing"
+    assert channels["Works"]["last_delivery"]["ok"] is True
+
+    for _ in range(8):  # through every retry's backoff until the worker gives up
+        clock.advance(timedelta(hours=2))
+        await settle(container)
+    channels = {c["label"]: c for c in (await client.get("/api/me/channels", headers=auth)).json()}
+    assert (channels["Hook"]["failing"], channels["Works"]["failing"]) == (True, False)
+    inbox = (await client.get("/api/notifications", headers=auth)).json()["items"]
+    notices = [n for n in inbox if n["kind"] == "channel_failing"]
+    assert [n["title"] for n in notices] == ["“Hook” is not delivering"]
+    assert "503" in notices[0]["body"]
+    assert refusing.received == []  # the notice goes to the inbox, not to the broken channel

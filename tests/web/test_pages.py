@@ -10,10 +10,11 @@ from datetime import timedelta
 import httpx
 
 from tests.api.test_channels import Webhook
-from tests.conftest import eventually, settle
+from tests.conftest import announce, eventually, settle
 from tests.web.conftest import Browser
 from todo.bootstrap import Container
 from todo.clock import FrozenClock
+from todo.events.envelope import TASK_DUE
 from todo.tasks.models import Task
 
 
@@ -464,3 +465,20 @@ async def test_a_series_carries_its_priority_and_tags_to_its_occurrences(browser
     tasks = (await browser.get("/tasks?tag=health")).text
     assert "Take the pills" in tasks
     assert re.search(r'<li class="task prio-high[^"]*"[^>]*>(?:(?!</li>).)*Take the pills', tasks, re.S)
+
+
+async def test_settings_show_how_each_channel_answered_last(
+    browser: Browser, container: Container, webhooks: list[Webhook]
+) -> None:
+    await browser.sign_up()
+    await browser.get("/settings")
+    for label, hook in (("Works", webhooks[0]), ("Refuses", webhooks[1])):
+        await browser.submit("/settings/channels/add", {"label": label, "url": hook.url})
+    assert (await browser.get("/settings")).text.count("Nothing sent yet.") == 2
+    await add(browser, "Pay rent", "2026-06-15T18:00")
+    task_id = re.findall(r'data-task-id="([^"]+)"', (await browser.get("/tasks")).text)[0]
+    await announce(container, TASK_DUE, task_id)
+    await settle(container)
+    page = (await browser.get("/settings")).text
+    assert "Last sent Mon 15 Jun, 14:00." in page  # Berlin time
+    assert re.search(r"Last try Mon 15 Jun, 14:00 failed: [^<]*503", page)

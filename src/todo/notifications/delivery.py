@@ -16,12 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from todo import wakeups
 from todo.clock import Clock
 from todo.notifications.channels import ChannelError, ChannelSender, describe
 from todo.notifications.models import Channel, Delivery, DeliveryAttempt, DeliveryState, Notification
 from todo.platform.metrics import NOTIFICATIONS_FAILED, NOTIFICATIONS_SENT
+
+CHANNEL_FAILING = "channel_failing"  # the inbox kind of a notice that a channel gave up
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,8 @@ class DeliveryWorker:
                 delivery = by_id.get(outcome.job.delivery_id)
                 if delivery is not None:  # None: the channel was removed meanwhile
                     self._apply(session, delivery, outcome, now)
+                    if delivery.state == DeliveryState.failed:
+                        await _tell_the_owner(session, delivery, now)
 
     def _apply(self, session: AsyncSession, delivery: Delivery, outcome: _Outcome, now: datetime) -> None:
         delivery.attempts += 1
@@ -154,6 +160,35 @@ class DeliveryWorker:
             return await session.scalar(
                 select(func.min(func.coalesce(Delivery.lease_until, Delivery.next_attempt_at))).where(pending)
             )
+
+
+async def _tell_the_owner(session: AsyncSession, delivery: Delivery, now: datetime) -> None:
+    """A delivery was given up: its channel's owner hears of it in the inbox (not by channel, which may be
+    the broken one), at most once a day per channel."""
+    channel = await session.get(Channel, delivery.channel_id)
+    if channel is None:
+        return
+    event_id = f"channel-failing:{channel.id}:{now.date().isoformat()}"
+    if await session.scalar(select(Notification.id).where(Notification.event_id == event_id)) is not None:
+        return
+    name = channel.label or _service(channel.url)
+    notice = Notification(
+        id=uuid.uuid4(),
+        user_id=channel.user_id,
+        task_id=None,
+        kind=CHANNEL_FAILING,
+        title=f"“{name}” is not delivering"[:300],
+        body=f"It failed {delivery.attempts} times in a row; the last answer: {delivery.last_error}. "
+        "Check it in Settings.",
+        event_id=event_id,
+        created_at=now,
+    )
+    try:
+        async with session.begin_nested():  # another worker may tell them at the same moment
+            session.add(notice)
+    except IntegrityError:
+        return
+    wakeups.after_commit(session, wakeups.INBOX, str(channel.user_id))
 
 
 def _ready(now: datetime) -> ColumnElement[bool]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Annotated
 
@@ -14,11 +14,13 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from todo.deps import ContainerDep, CurrentUser, NowDep, SessionDep
 from todo.notifications import service
 from todo.notifications.channels import ChannelError, describe
-from todo.notifications.models import Channel
+from todo.notifications.models import Channel, DeliveryAttempt
 from todo.notifications.schemas import (
+    FAILING_AFTER,
     ChannelIn,
     ChannelRead,
     ChannelTestResult,
+    DeliveryOutcome,
     NotificationRead,
     ReminderRead,
     SnoozeIn,
@@ -112,8 +114,13 @@ async def read_all(user: CurrentUser, session: SessionDep, now: NowDep) -> Unrea
 
 @channels_router.get("", response_model=list[ChannelRead])
 async def list_channels(user: CurrentUser, session: SessionDep) -> list[ChannelRead]:
-    """Where notifications go besides the inbox. URLs come back with their secrets masked."""
-    return [_channel_read(c) for c in await service.get_channels(session, user=user)]
+    """Where notifications go besides the inbox, each with how it answered last and whether it keeps
+    failing. URLs come back with their secrets masked."""
+    channels = await service.get_channels(session, user=user)
+    attempts = await service.recent_attempts(
+        session, channel_ids=[c.id for c in channels], per_channel=FAILING_AFTER
+    )
+    return [_channel_read(c, attempts.get(c.id, [])) for c in channels]
 
 
 @channels_router.put("", response_model=list[ChannelRead])
@@ -148,8 +155,10 @@ async def _try(container: ContainerDep, channel: Channel) -> ChannelTestResult:
     return ChannelTestResult(channel_id=channel.id, label=channel.label, ok=True, error=None)
 
 
-def _channel_read(channel: Channel) -> ChannelRead:
+def _channel_read(channel: Channel, attempts: Sequence[DeliveryAttempt] = ()) -> ChannelRead:
+    """The channel, masked; `attempts`, its latest, newest first, say how it is doing."""
     info = describe(channel.url)
+    last = attempts[0] if attempts else None
     return ChannelRead(
         id=channel.id,
         label=channel.label,
@@ -157,6 +166,10 @@ def _channel_read(channel: Channel) -> ChannelRead:
         url=info.masked_url if info else "(not understood)",
         enabled=channel.enabled,
         created_at=channel.created_at,
+        last_delivery=None
+        if last is None
+        else DeliveryOutcome(at=last.attempted_at, ok=last.ok, error=last.error),
+        failing=len(attempts) >= FAILING_AFTER and not any(a.ok for a in attempts),
     )
 
 

@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from todo.platform.fields import Moment, NoNul
 
+FAILING_AFTER = 3  # failed attempts in a row after which a channel is flagged
+
 
 class NotificationRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -50,6 +52,14 @@ class ChannelIn(BaseModel):
     enabled: bool = True
 
 
+class DeliveryOutcome(BaseModel):
+    """How a channel answered the last time something was sent to it."""
+
+    at: datetime
+    ok: bool
+    error: str | None
+
+
 class ChannelRead(BaseModel):
     id: uuid.UUID
     label: str
@@ -57,6 +67,8 @@ class ChannelRead(BaseModel):
     url: str = Field(description="With passwords and tokens masked")
     enabled: bool
     created_at: datetime
+    last_delivery: DeliveryOutcome | None = Field(default=None, description="None: nothing sent yet")
+    failing: bool = Field(default=False, description=f"Its last {FAILING_AFTER} attempts all failed")
 
 
 class ChannelTestResult(BaseModel):

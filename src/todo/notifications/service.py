@@ -13,7 +13,14 @@ from todo import wakeups
 from todo.auth.models import User
 from todo.errors import InvalidInput, NotFound
 from todo.notifications.channels import describe
-from todo.notifications.models import Channel, Notification, Reminder, ReminderState
+from todo.notifications.models import (
+    Channel,
+    Delivery,
+    DeliveryAttempt,
+    Notification,
+    Reminder,
+    ReminderState,
+)
 from todo.notifications.schedule import ReminderKind
 from todo.notifications.schemas import ChannelIn
 from todo.tasks.models import Task
@@ -67,6 +74,36 @@ async def get_channels(session: AsyncSession, *, user: User) -> Sequence[Channel
         select(Channel).where(Channel.user_id == user.id).order_by(Channel.position, Channel.id)
     )
     return rows.all()
+
+
+async def recent_attempts(
+    session: AsyncSession, *, channel_ids: Sequence[uuid.UUID], per_channel: int
+) -> dict[uuid.UUID, list[DeliveryAttempt]]:
+    """Each channel's latest delivery attempts, newest first."""
+    if not channel_ids:
+        return {}
+    numbered = (
+        select(
+            DeliveryAttempt.id,
+            Delivery.channel_id,
+            func.row_number()
+            .over(partition_by=Delivery.channel_id, order_by=DeliveryAttempt.attempted_at.desc())
+            .label("n"),
+        )
+        .join(Delivery, Delivery.id == DeliveryAttempt.delivery_id)
+        .where(Delivery.channel_id.in_(channel_ids))
+        .subquery()
+    )
+    rows = await session.execute(
+        select(numbered.c.channel_id, DeliveryAttempt)
+        .join(numbered, numbered.c.id == DeliveryAttempt.id)
+        .where(numbered.c.n <= per_channel)
+        .order_by(numbered.c.channel_id, numbered.c.n)
+    )
+    found: dict[uuid.UUID, list[DeliveryAttempt]] = {}
+    for channel_id, attempt in rows:
+        found.setdefault(channel_id, []).append(attempt)
+    return found
 
 
 async def replace_channels(

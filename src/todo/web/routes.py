@@ -470,10 +470,17 @@ async def _settings_page(
     channel_form: dict[str, str] | None = None,
     test_results: list[dict[str, Any]] | None = None,
 ) -> Response:
-    channels = await user.call("GET", "/api/me/channels")
+    channels = [_with_last_time(c, user.timezone) for c in await user.call("GET", "/api/me/channels")]
     data = {"channels": channels, "leads": REMINDER_LEADS, "test_results": test_results,
             "channel_form": channel_form or {}, "saved": request.query_params.get("saved")}  # fmt: skip
     return page(request, "settings.html", Page(title="Settings", user=user, data=data), refused=refused)
+
+
+def _with_last_time(channel: dict[str, Any], timezone: str) -> dict[str, Any]:
+    """The channel with when it was last sent to, in the user's zone ("Mon 15 Jun, 14:00")."""
+    last = channel.get("last_delivery")
+    when = present.parse_instant(last["at"]) if last else None
+    return {**channel, "last_when": present.local_time(when, timezone) if when else None}
 
 
 # --- notifications -------------------------------------------------------------------------------------

@@ -280,7 +280,7 @@ async def test_a_task_is_edited_reminded_snoozed_and_deleted(
     saved = await browser.http.post(edit_url, data={
         "csrf_token": browser.csrf, "title": "Write the Q2 report", "description": "numbers",
         "due": "2026-06-15T20:00", "priority": "1", "tags": "work, q2",
-        "own_reminders": "yes", "reminder_minutes": ["60"]})  # fmt: skip
+        "reminder_minutes": ["60"]})  # fmt: skip
     assert (saved.status_code, saved.headers["location"]) == (303, f"{edit_url}?saved=1")
     await settle(container)
     page = (await browser.get(edit_url)).text

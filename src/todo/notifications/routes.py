@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo.deps import ContainerDep, CurrentUser, NowDep, SessionDep
 from todo.notifications import service
@@ -116,11 +117,7 @@ async def read_all(user: CurrentUser, session: SessionDep, now: NowDep) -> Unrea
 async def list_channels(user: CurrentUser, session: SessionDep) -> list[ChannelRead]:
     """Where notifications go besides the inbox, each with how it answered last and whether it keeps
     failing. URLs come back with their secrets masked."""
-    channels = await service.get_channels(session, user=user)
-    attempts = await service.recent_attempts(
-        session, channel_ids=[c.id for c in channels], per_channel=FAILING_AFTER
-    )
-    return [_channel_read(c, attempts.get(c.id, [])) for c in channels]
+    return await _channels_read(session, await service.get_channels(session, user=user))
 
 
 @channels_router.put("", response_model=list[ChannelRead])
@@ -131,7 +128,7 @@ async def replace_channels(
     ...). Keep an existing channel by sending its `id` (its URL stays unless you send a new one)."""
     channels = await service.replace_channels(session, user=user, wanted=wanted, now=now)
     await session.commit()
-    return [_channel_read(c) for c in channels]
+    return await _channels_read(session, channels)
 
 
 @channels_router.post("/test", response_model=list[ChannelTestResult])
@@ -155,7 +152,15 @@ async def _try(container: ContainerDep, channel: Channel) -> ChannelTestResult:
     return ChannelTestResult(channel_id=channel.id, label=channel.label, ok=True, error=None)
 
 
-def _channel_read(channel: Channel, attempts: Sequence[DeliveryAttempt] = ()) -> ChannelRead:
+async def _channels_read(session: AsyncSession, channels: Sequence[Channel]) -> list[ChannelRead]:
+    """The channels as answered, each with its latest attempts (one query for all)."""
+    attempts = await service.recent_attempts(
+        session, channel_ids=[c.id for c in channels], per_channel=FAILING_AFTER
+    )
+    return [_channel_read(c, attempts.get(c.id, [])) for c in channels]
+
+
+def _channel_read(channel: Channel, attempts: Sequence[DeliveryAttempt]) -> ChannelRead:
     """The channel, masked; `attempts`, its latest, newest first, say how it is doing."""
     info = describe(channel.url)
     last = attempts[0] if attempts else None

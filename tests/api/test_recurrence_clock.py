@@ -40,28 +40,28 @@ async def test_take_medication_every_day(
     series = await new_series(client, auth, title="Take medication", recurrence_type="daily",
                               start_date="2026-06-16T08:00:00Z")  # fmt: skip
     await settle(container)
-    assert await occurrences(client, auth, series["id"]) == []  # it starts tomorrow
+    assert await occurrences(client, auth, series["id"]) == ["2026-06-16T08:00:00Z"]  # tomorrow's, ahead
     await day_by_day(container, clock, 5)  # now 20 June, 12:00
-    assert await occurrences(client, auth, series["id"]) == [f"2026-06-{d}T08:00:00Z" for d in range(16, 21)]
+    assert await occurrences(client, auth, series["id"]) == [f"2026-06-{d}T08:00:00Z" for d in range(16, 22)]
     shown = (await client.get(f"/api/recurring-tasks/{series['id']}", headers=auth)).json()
-    assert (shown["next_due_at"], shown["occurrences_created"]) == ("2026-06-21T08:00:00Z", 5)
+    assert (shown["next_due_at"], shown["occurrences_created"]) == ("2026-06-21T08:00:00Z", 6)
     notes = (await client.get("/api/notifications", headers=auth)).json()["items"]
-    assert len(notes) == 5
-    assert {n["kind"] for n in notes} == {"occurrence_due"}  # one per occurrence, no extra "due now"
+    assert len(notes) == 5  # one for each occurrence that came due, none for the one ahead
+    assert {n["kind"] for n in notes} == {"occurrence_due"}  # its due reminder is recurring-task-due
 
 
-async def test_an_occurrence_appears_at_its_time(
+async def test_an_occurrence_appears_a_day_ahead_of_its_time(
     client: httpx.AsyncClient, register: Register, container: Container, clock: FrozenClock
 ) -> None:
-    """'Weekly Standup every Monday': the task appears on Monday at 10:00 Berlin time, not before."""
+    """'Weekly Standup every Monday': the task appears on Sunday at 10:00 Berlin time, not before."""
     auth = await register(timezone="Europe/Berlin")
     series = await new_series(client, auth, title="Weekly Standup", rrule="FREQ=WEEKLY;BYDAY=MO",
                               start_date="2026-06-22T10:00:00")  # fmt: skip
     monday_ten = datetime(2026, 6, 22, 8, 0, tzinfo=UTC)
-    clock.set(monday_ten - timedelta(seconds=1))
+    clock.set(monday_ten - timedelta(days=1, seconds=1))
     await settle(container)
     assert await occurrences(client, auth, series["id"]) == []
-    clock.set(monday_ten)
+    clock.set(monday_ten - timedelta(days=1))
     await settle(container)
     assert await occurrences(client, auth, series["id"]) == ["2026-06-22T08:00:00Z"]
     await day_by_day(container, clock, 14)
@@ -101,7 +101,8 @@ async def test_daily_nine_oclock_stays_nine_oclock_across_dst(
         created = await occurrences(client, auth, series_id)
         local = {datetime.fromisoformat(d).astimezone(_zone(zone)).strftime("%H:%M") for d in created}
         assert local == {"09:00"}, (zone, created)
-        assert len(created) == 30  # 15 in the autumn, 15 in the spring: nothing in between was flooded
+        # 15 in the autumn, 15 in the spring, each with the next one ahead: nothing in between was flooded
+        assert len(created) == 32
         offsets = {datetime.fromisoformat(d).astimezone(_zone(zone)).utcoffset() for d in created}
         assert len(offsets) == 2  # both sides of each change were crossed
 
@@ -128,7 +129,9 @@ async def test_downtime_creates_only_the_latest_missed_occurrence(
         await settle(second)
         assert await occurrences(client, auth, series["id"]) == [
             "2026-06-15T09:00:00Z",
-            "2026-06-25T09:00:00Z",
+            "2026-06-16T09:00:00Z",  # created ahead before the downtime
+            "2026-06-25T09:00:00Z",  # the latest missed one
+            "2026-06-26T09:00:00Z",  # and tomorrow's
         ]
         shown = (await client.get(f"/api/recurring-tasks/{series['id']}", headers=auth)).json()
         assert shown["next_due_at"] == "2026-06-26T09:00:00Z"
@@ -162,7 +165,7 @@ async def test_moving_one_occurrence_leaves_the_series_alone(
     series = await new_series(
         client, auth, title="Read", recurrence_type="daily", start_date="2026-06-15T09:00:00Z"
     )
-    [today] = (await client.get("/api/tasks", headers=auth)).json()["items"]
+    today, _ = (await client.get("/api/tasks?sort=due_date", headers=auth)).json()["items"]
     change = {"due_date": "2026-06-16T09:00:00Z", "title": "Read (moved)"}
     moved = await client.patch(f"/api/tasks/{today['id']}", json=change, headers=auth)
     assert moved.json()["occurrence_at"] == "2026-06-15T09:00:00Z"  # what it stands for does not move
@@ -170,7 +173,8 @@ async def test_moving_one_occurrence_leaves_the_series_alone(
     tasks = (await client.get("/api/tasks?sort=due_date", headers=auth)).json()["items"]
     assert sorted((t["title"], t["occurrence_at"], t["due_date"]) for t in tasks) == [
         ("Read", "2026-06-16T09:00:00Z", "2026-06-16T09:00:00Z"),
+        ("Read", "2026-06-17T09:00:00Z", "2026-06-17T09:00:00Z"),
         ("Read (moved)", "2026-06-15T09:00:00Z", "2026-06-16T09:00:00Z"),
     ]
     shown = (await client.get(f"/api/recurring-tasks/{series['id']}", headers=auth)).json()
-    assert (shown["next_due_at"], shown["occurrences_created"]) == ("2026-06-17T09:00:00Z", 2)
+    assert (shown["next_due_at"], shown["occurrences_created"]) == ("2026-06-17T09:00:00Z", 3)

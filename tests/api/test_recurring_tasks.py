@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from tests.conftest import Register
+from tests.conftest import Register, settle
+from todo.bootstrap import Container
 from todo.clock import FrozenClock
 
 SPEC_BODY = {
@@ -47,16 +48,63 @@ async def test_the_specs_example_body_verbatim(
     ]
 
 
-async def test_a_series_starting_in_the_past_has_one_current_occurrence(
+async def test_a_series_starting_in_the_past_has_its_current_occurrence_and_the_next(
     client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
-    """Created on 15 June at 12:00 with a start on 1 June: today's 09:00 occurrence exists, and only it."""
+    """Created on 15 June at 12:00 with a start on 1 June: today's 09:00 occurrence and tomorrow's exist,
+    and only they (the two weeks before are not back-filled)."""
     series = await create(
         client, auth, title="Take medication", recurrence_type="daily", start_date="2026-06-01T09:00:00Z"
     )
-    assert (series["next_due_at"], series["occurrences_created"]) == ("2026-06-16T09:00:00Z", 1)
-    tasks = (await client.get("/api/tasks", headers=auth)).json()["items"]
-    assert [t["due_date"] for t in tasks] == ["2026-06-15T09:00:00Z"]
+    assert (series["next_due_at"], series["occurrences_created"]) == ("2026-06-16T09:00:00Z", 2)
+    tasks = (await client.get("/api/tasks?sort=due_date", headers=auth)).json()["items"]
+    assert [(t["due_date"], t["due_state"]) for t in tasks] == [
+        ("2026-06-15T09:00:00Z", "overdue"),
+        ("2026-06-16T09:00:00Z", "due_soon"),
+    ]
+
+
+async def test_tomorrows_occurrence_is_planned_the_evening_before_with_its_reminders(
+    client: httpx.AsyncClient, auth: dict[str, str], container: Container, clock: FrozenClock
+) -> None:
+    """'Take medication daily at 08:00', created at 20:00: tomorrow's occurrence is listed at once, due
+    soon, with the reminders its owner's leads ask for (07:45 among them); none is already past."""
+    clock.set(datetime(2026, 6, 15, 20, 0, tzinfo=UTC))
+    await client.patch("/api/me", json={"reminder_minutes": [15, 0]}, headers=auth)
+    series = await create(
+        client, auth, title="Take medication", recurrence_type="daily", start_date="2026-06-16T08:00:00Z"
+    )
+    assert (series["next_due_at"], series["occurrences_created"]) == ("2026-06-16T08:00:00Z", 1)
+    [task] = (await client.get("/api/tasks?due_state=due_soon", headers=auth)).json()["items"]
+    assert (task["title"], task["due_date"], task["recurring_task_id"]) == (
+        "Take medication",
+        "2026-06-16T08:00:00Z",
+        series["id"],
+    )
+    await settle(container)
+    reminders = (await client.get(f"/api/tasks/{task['id']}/reminders", headers=auth)).json()
+    assert sorted((r["fire_at"], r["state"]) for r in reminders) == [
+        ("2026-06-16T07:45:00Z", "pending"),
+        ("2026-06-16T08:00:00Z", "pending"),
+    ]
+
+
+async def test_a_weekly_occurrence_is_created_a_day_ahead_not_earlier(
+    client: httpx.AsyncClient, auth: dict[str, str], container: Container, clock: FrozenClock
+) -> None:
+    series = await create(
+        client, auth, title="Review", recurrence_type="weekly", start_date="2026-06-18T09:00:00Z"
+    )
+    assert (await client.get("/api/tasks", headers=auth)).json()["total"] == 0  # three days away
+    clock.set(datetime(2026, 6, 17, 8, 59, tzinfo=UTC))
+    await settle(container)
+    assert (await client.get("/api/tasks", headers=auth)).json()["total"] == 0
+    clock.set(datetime(2026, 6, 17, 9, 0, tzinfo=UTC))
+    await settle(container)
+    [task] = (await client.get("/api/tasks", headers=auth)).json()["items"]
+    assert (task["due_date"], task["due_state"]) == ("2026-06-18T09:00:00Z", "due_soon")
+    shown = (await client.get(f"/api/recurring-tasks/{series['id']}", headers=auth)).json()
+    assert shown["next_due_at"] == "2026-06-18T09:00:00Z"  # the one ahead is still the next one due
 
 
 async def test_a_series_starting_later_creates_nothing_yet(
@@ -138,11 +186,39 @@ async def test_pause_and_resume_continue_from_now(
         await client.put(f"/api/recurring-tasks/{series['id']}", json={"is_active": False}, headers=auth)
     ).json()
     assert paused["is_active"] is False
+    assert await due_dates(client, auth) == ["2026-06-15T09:00:00Z"]  # tomorrow's is taken back
     resumed = (
         await client.put(f"/api/recurring-tasks/{series['id']}", json={"is_active": True}, headers=auth)
     ).json()
     # now is 2026-06-15 12:00: no back-fill of the two missed weeks, the next one is tomorrow 09:00
     assert (resumed["is_active"], resumed["next_due_at"]) == (True, "2026-06-16T09:00:00Z")
+    assert await due_dates(client, auth) == ["2026-06-15T09:00:00Z", "2026-06-16T09:00:00Z"]
+
+
+async def due_dates(client: httpx.AsyncClient, auth: dict[str, str]) -> list[str]:
+    page = (await client.get("/api/tasks?sort=due_date", headers=auth)).json()
+    return [t["due_date"] for t in page["items"]]
+
+
+async def test_the_occurrence_ahead_follows_its_series(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """Renamed, rescheduled, deleted: the occurrence waiting ahead follows; today's stays as it was."""
+    series = await create(client, auth, title="Stretch", recurrence_type="daily",
+                          start_date="2026-06-01T09:00:00Z", tags=["health"])  # fmt: skip
+    url = f"/api/recurring-tasks/{series['id']}"
+    await client.put(url, json={"title": "Stretch well", "priority": 3}, headers=auth)
+    page = (await client.get("/api/tasks?sort=due_date", headers=auth)).json()["items"]
+    assert [(t["title"], t["priority"], t["tags"]) for t in page] == [
+        ("Stretch", 2, ["health"]),
+        ("Stretch well", 3, ["health"]),
+    ]
+    moved = (await client.put(url, json={"start_date": "2026-06-01T18:00:00Z"}, headers=auth)).json()
+    assert moved["next_due_at"] == "2026-06-15T18:00:00Z"
+    assert await due_dates(client, auth) == ["2026-06-15T09:00:00Z", "2026-06-15T18:00:00Z"]
+    assert (await client.delete(url, headers=auth)).status_code == 204
+    page = (await client.get("/api/tasks", headers=auth)).json()["items"]
+    assert [(t["due_date"], t["recurring_task_id"]) for t in page] == [("2026-06-15T09:00:00Z", None)]
 
 
 async def test_changing_the_schedule_reschedules(client: httpx.AsyncClient, auth: dict[str, str]) -> None:

@@ -6,6 +6,7 @@ writes the README's copies in docs/screenshots)."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
-from tests.browser import desktop_page, quick_add, sign_up
+from tests.browser import desktop_page, local_input, quick_add, sign_up
 from tests.test_cli import start, stop
 from todo.platform.ports import free_port
 
@@ -338,5 +339,33 @@ def test_the_recurring_form_offers_what_applies_to_the_frequency(
     page.get_by_role("button", name="Preview the next five").click()
     days = [text.split(",")[0] for text in page.locator("#preview li").all_inner_texts()]
     assert days == ["Sun 31 Jan", "Sun 28 Feb", "Wed 31 Mar", "Fri 30 Apr", "Mon 31 May"]
+    assert problems == []
+    context.close()
+
+
+def test_tomorrows_occurrence_is_in_view_with_its_reminder(
+    chromium: Browser, app_url: tuple[str, str]
+) -> None:
+    """A daily series set up the evening before: tomorrow's occurrence is on the dashboard at once, due
+    soon, and its task page plans the reminder at its due time."""
+    web, _ = app_url
+    context, page, problems = desktop_page(chromium)
+    sign_up(page, web, "medication@example.com")
+    first = (datetime.now(UTC) + timedelta(hours=12)).replace(second=0, microsecond=0)
+    page.get_by_role("link", name="Recurring").click()
+    page.get_by_label("Title").fill("Take medication")
+    page.get_by_label("Repeats").select_option("daily")
+    page.get_by_label("Starts").fill(local_input(first))
+    page.get_by_role("button", name="Create").click()
+    page.get_by_role("link", name="Dashboard").click()
+    occurrence = page.locator("[data-group=due_soon]").get_by_role("link", name="Take medication")
+    expect(occurrence).to_be_visible()
+    occurrence.click()
+    planned = page.locator("#reminders")
+    deadline = time.monotonic() + 30  # the schedule is planned from the occurrence's event: wait, bounded
+    while not planned.is_visible():
+        assert time.monotonic() < deadline, "no reminder was planned"
+        page.reload()
+    expect(planned.get_by_text("at the due time")).to_be_visible()
     assert problems == []
     context.close()

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from todo.timeutil import zone
 
-HEADLINES = {"due_soon": "Due soon", "due": "Due now", "occurrence_due": "New occurrence"}
+HEADLINES = {"due_soon": "Due soon", "due": "Due now", "occurrence_due": "Due now"}
 
 
 @dataclass(frozen=True)

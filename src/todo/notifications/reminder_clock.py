@@ -1,7 +1,8 @@
 """The reminder clock: sends each pending reminder at its time, once, whichever replica gets to it.
 
-Sending means writing a `task-due-soon` or `task-due` event in the same transaction that marks the
-reminder sent; the inbox and the channels follow from that event. Replicas claim reminders with
+Sending means writing a `task-due-soon` or `task-due` event (`recurring-task-due` for the due reminder of
+a series' occurrence) in the same transaction that marks the reminder sent; the inbox and the channels
+follow from that event. Replicas claim reminders with
 `FOR UPDATE SKIP LOCKED`, so two of them never send the same one.
 """
 
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from todo.clock import Clock
 from todo.events import outbox
-from todo.events.envelope import TASK_DUE, TASK_DUE_SOON
+from todo.events.envelope import RECURRING_TASK_DUE, TASK_DUE, TASK_DUE_SOON, EventKind
 from todo.notifications.models import Reminder, ReminderState
 from todo.notifications.schedule import ReminderKind
 from todo.platform.metrics import REMINDER_LATENESS, REMINDERS_FIRED
@@ -76,10 +77,7 @@ class ReminderClock:
         reminder.state, reminder.sent_at, reminder.late = ReminderState.sent, now, lateness > self.late_after
         if reminder.kind == ReminderKind.due:
             task.notified = True  # a system flag: no new version, no task-updated event
-        overdue = task.due_date is not None and task.due_date <= now
-        kind = {ReminderKind.due: TASK_DUE, ReminderKind.due_soon: TASK_DUE_SOON}.get(
-            ReminderKind(reminder.kind), TASK_DUE if overdue else TASK_DUE_SOON
-        )
+        kind = _event_kind(ReminderKind(reminder.kind), task, now)
         info = {
             "id": str(reminder.id),
             "kind": reminder.kind,
@@ -95,3 +93,14 @@ class ReminderClock:
             return await session.scalar(
                 select(func.min(Reminder.fire_at)).where(Reminder.state == ReminderState.pending)
             )
+
+
+def _event_kind(reminder: ReminderKind, task: Task, now: datetime) -> EventKind:
+    """A snooze says due soon or due by the task's state; an occurrence of a series comes due as the
+    spec's `recurring-task-due`."""
+    if reminder == ReminderKind.snooze:
+        overdue = task.due_date is not None and task.due_date <= now
+        reminder = ReminderKind.due if overdue else ReminderKind.due_soon
+    if reminder == ReminderKind.due_soon:
+        return TASK_DUE_SOON
+    return RECURRING_TASK_DUE if task.recurring_task_id is not None else TASK_DUE

@@ -29,7 +29,11 @@ class RecurringTask(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     repeat_from: Mapped[str] = mapped_column(String(12), default="schedule")
     last_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The clock's cursor: the next occurrence not yet created (None once the series has ended), and
+    # when the clock creates it, ahead of its time (None while a completion series waits for completion).
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    next_create_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_occurrence_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     occurrences_created: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -38,5 +42,5 @@ class RecurringTask(Base):
 
     __table_args__ = (
         Index("ix_recurring_tasks_user", "user_id", "created_at"),
-        Index("ix_recurring_tasks_due", "is_active", "next_due_at"),
+        Index("ix_recurring_tasks_create", "is_active", "next_create_at"),
     )

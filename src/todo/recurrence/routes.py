@@ -37,7 +37,7 @@ async def create_series(
 ) -> RecurringTaskRead:
     series = await service.create(session, user=user, data=data, now=now)
     await session.commit()
-    return RecurringTaskRead.model_validate(series)
+    return service.to_read(series, now)
 
 
 @router.post("/preview", response_model=OccurrencesRead)
@@ -49,11 +49,14 @@ async def preview_series(data: RecurringTaskCreate, user: CurrentUser, limit: Li
 
 @router.get("", response_model=Page[RecurringTaskRead])
 async def list_series(
-    user: CurrentUser, session: SessionDep, paging: Annotated[PageParams, Depends(page_params)]
+    user: CurrentUser,
+    session: SessionDep,
+    now: NowDep,
+    paging: Annotated[PageParams, Depends(page_params)],
 ) -> Page[RecurringTaskRead]:
     rows, total = await service.get_all(session, user=user, offset=paging.offset, limit=paging.page_size)
     return Page(
-        items=[RecurringTaskRead.model_validate(r) for r in rows],
+        items=[service.to_read(r, now) for r in rows],
         total=total,
         page=paging.page,
         page_size=paging.page_size,
@@ -61,8 +64,10 @@ async def list_series(
 
 
 @router.get("/{series_id}", response_model=RecurringTaskRead)
-async def read_series(series_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> RecurringTaskRead:
-    return RecurringTaskRead.model_validate(await service.get(session, user=user, series_id=series_id))
+async def read_series(
+    series_id: uuid.UUID, user: CurrentUser, session: SessionDep, now: NowDep
+) -> RecurringTaskRead:
+    return service.to_read(await service.get(session, user=user, series_id=series_id), now)
 
 
 @router.put("/{series_id}", response_model=RecurringTaskRead)
@@ -71,7 +76,7 @@ async def update_series(
 ) -> RecurringTaskRead:
     series = await service.update(session, user=user, series_id=series_id, changes=data.changes(), now=now)
     await session.commit()
-    return RecurringTaskRead.model_validate(series)
+    return service.to_read(series, now)
 
 
 @router.delete("/{series_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -85,9 +90,9 @@ async def delete_series(
 
 @router.get("/{series_id}/occurrences", response_model=OccurrencesRead)
 async def series_occurrences(
-    series_id: uuid.UUID, user: CurrentUser, session: SessionDep, limit: Limit = 5
+    series_id: uuid.UUID, user: CurrentUser, session: SessionDep, now: NowDep, limit: Limit = 5
 ) -> OccurrencesRead:
     """The next due times of the series, starting with `next_due_at`."""
     series = await service.get(session, user=user, series_id=series_id)
     schedule = service.schedule_of(series)
-    return _occurrences(schedule, service.upcoming(series, limit=limit))
+    return _occurrences(schedule, service.upcoming(series, now=now, limit=limit))

@@ -104,7 +104,9 @@ class RecurringTaskRead(BaseModel):
     timezone: str
     repeat_from: RepeatFrom
     last_created_at: datetime | None
-    next_due_at: datetime | None
+    next_due_at: datetime | None = Field(
+        description="The next occurrence still ahead, whether already created (a day ahead) or not"
+    )
     is_active: bool
     occurrences_created: int
     version: int

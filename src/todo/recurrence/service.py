@@ -27,12 +27,14 @@ from todo.recurrence.engine import RecurrenceError, RecurrenceType, RepeatFrom, 
 from todo.recurrence.models import RecurringTask
 from todo.recurrence.schemas import RecurringTaskRead, SeriesFields
 from todo.tasks import service as tasks
+from todo.tasks.due_state import DUE_SOON_WINDOW
 from todo.tasks.models import Task
 from todo.timeutil import to_utc
 
 SCHEDULE_FIELDS = frozenset(
     {"recurrence_type", "recurrence_interval", "start_date", "end_date", "rrule", "count", "timezone"}
 )
+CONTENT_FIELDS = ("title", "description", "priority", "tags")  # what an occurrence copies from its series
 
 
 def schedule_of(series: RecurringTask) -> Schedule:
@@ -101,13 +103,30 @@ def preview(schedule: Schedule, *, limit: int) -> list[datetime]:
     return engine.occurrences(schedule, limit=limit)
 
 
-def upcoming(series: RecurringTask, *, limit: int) -> list[datetime]:
-    """The series' next due times, starting with `next_due_at` (none once it has ended)."""
-    if series.next_due_at is None:
+def upcoming(series: RecurringTask, *, now: datetime, limit: int) -> list[datetime]:
+    """The series' next due times, starting with its next one still ahead (none once it has ended)."""
+    first = next_due(series, now)
+    if first is None:
         return []
-    return engine.occurrences(
-        schedule_of(series), after=series.next_due_at - timedelta(microseconds=1), limit=limit
-    )
+    return engine.occurrences(schedule_of(series), after=first - timedelta(microseconds=1), limit=limit)
+
+
+def next_due(series: RecurringTask, now: datetime) -> datetime | None:
+    """The due time of the series' next occurrence still ahead: the one already created ahead of its
+    time if there is one, else the next the clock will create."""
+    last = series.last_occurrence_at
+    return last if last is not None and last > now else series.next_due_at
+
+
+def to_read(series: RecurringTask, now: datetime) -> RecurringTaskRead:
+    read = RecurringTaskRead.model_validate(series)
+    return read.model_copy(update={"next_due_at": next_due(series, now)})
+
+
+def ahead_window(user: User) -> timedelta:
+    """How long before its due time an occurrence is created: the due-soon window, or the owner's
+    longest reminder lead when that is longer, so that every lead can be planned."""
+    return max(DUE_SOON_WINDOW, timedelta(minutes=max(user.reminder_minutes, default=0)))
 
 
 async def create(session: AsyncSession, *, user: User, data: SeriesFields, now: datetime) -> RecurringTask:
@@ -122,18 +141,41 @@ async def create(session: AsyncSession, *, user: User, data: SeriesFields, now: 
         tags=sorted(set(data.tags)),
         repeat_from=data.repeat_from.value,
         is_active=data.is_active,
+        occurrences_created=0,
         created_at=now,
         updated_at=now,
     )
     _set_schedule(series, schedule)
     series.next_due_at = engine.latest_at_or_before(schedule, now) or engine.first(schedule)
+    _plan_next(series, window=ahead_window(user))
     session.add(series)
     await session.flush()
-    if series.is_active and series.next_due_at is not None and series.next_due_at <= now:
-        await create_occurrence(session, user=user, series=series, now=now)  # the current one
+    await create_ready(session, user=user, series=series, now=now)  # the current one, and the next
     await _emit(session, SERIES_CREATED, series)
     wakeups.after_commit(session, wakeups.SERIES)
     return series
+
+
+async def create_ready(
+    session: AsyncSession, *, user: User, series: RecurringTask, now: datetime, announce: bool = False
+) -> list[Task]:
+    """Create the occurrences whose creation time has come: the latest one at or before now, and the
+    next one when its window ahead has opened. Occurrences missed before the latest (downtime) are
+    skipped, not flooded. With `announce`, one created at or after its due time is announced as due:
+    its reminders' times have passed."""
+    latest = engine.latest_at_or_before(schedule_of(series), now)
+    if series.repeat_from == RepeatFrom.schedule and series.next_due_at is not None and latest is not None:
+        series.next_due_at = max(series.next_due_at, latest)
+    created: list[Task] = []
+    while series.next_create_at is not None and series.next_create_at <= now:
+        task = await create_occurrence(session, user=user, series=series, now=now)
+        created.append(task)
+        late = (now - task.occurrence_at).total_seconds() if task.occurrence_at is not None else -1.0
+        if announce and late >= 0:
+            await tasks.emit(
+                session, RECURRING_TASK_DUE, task, at=now, extra={"late_seconds": round(late, 3)}
+            )
+    return created
 
 
 async def create_occurrence(
@@ -145,40 +187,33 @@ async def create_occurrence(
     task = await tasks.create(
         session,
         user=user,
-        fields={
-            "title": series.title,
-            "description": series.description,
-            "priority": series.priority,
-            "due_date": due,
-            "tags": series.tags,
-        },
+        fields={name: getattr(series, name) for name in CONTENT_FIELDS} | {"due_date": due},
         now=now,
         recurring_task_id=series.id,
         occurrence_at=due,
     )
     series.occurrences_created += 1
     series.last_created_at = now
+    series.last_occurrence_at = due
     if series.repeat_from == RepeatFrom.schedule:
         series.next_due_at = engine.next_after(schedule_of(series), due)
     # A repeat-from-completion series keeps next_due_at on its open occurrence until that is completed.
     if series.next_due_at is None or series.occurrences_created == series.count:
         series.is_active = False  # the last occurrence has been created
+    _plan_next(series, window=ahead_window(user))
     return task
 
 
-async def create_due_occurrence(
-    session: AsyncSession, *, user: User, series: RecurringTask, now: datetime
-) -> Task:
-    """The recurrence clock's step: create the occurrence whose time has come and announce it. After
-    downtime only the latest missed occurrence is created; the ones before it are skipped, not flooded."""
-    assert series.next_due_at is not None, "the clock claims only series with a due occurrence"
-    latest = engine.latest_at_or_before(schedule_of(series), now)
-    if series.repeat_from == RepeatFrom.schedule and latest is not None and latest > series.next_due_at:
-        series.next_due_at = latest
-    task = await create_occurrence(session, user=user, series=series, now=now)
-    late = (now - task.due_date).total_seconds() if task.due_date is not None else 0.0
-    await tasks.emit(session, RECURRING_TASK_DUE, task, at=now, extra={"late_seconds": round(late, 3)})
-    return task
+def _plan_next(series: RecurringTask, *, window: timedelta) -> None:
+    """When the clock creates `next_due_at`: `window` before it, but not before the latest occurrence has
+    come due, so that at most one occurrence waits ahead. A completion series' later occurrences come
+    from completions, not from the clock."""
+    due, last = series.next_due_at, series.last_occurrence_at
+    from_clock = series.repeat_from == RepeatFrom.schedule or series.occurrences_created == 0
+    if due is None or not series.is_active or not from_clock:
+        series.next_create_at = None
+    else:
+        series.next_create_at = due - window if last is None else max(due - window, last)
 
 
 async def create_after_completion(
@@ -248,10 +283,14 @@ async def update(
     resumed = changed.get("is_active") is True
     if "is_active" in changed:
         series.is_active = changed["is_active"]
-    if SCHEDULE_FIELDS & changed.keys() or resumed:
-        await _reschedule(session, series, now=now)
+    if (SCHEDULE_FIELDS | {"is_active", "repeat_from"}) & changed.keys():
+        await _remove_future_occurrences(session, user=user, series=series, now=now)
+        await _reschedule(session, user=user, series=series, now=now)
         if resumed and not series.is_active:
             raise InvalidInput("is_active", "the series has no further occurrences to resume")
+    elif content := {k: v for k, v in changed.items() if k in CONTENT_FIELDS}:
+        for task in await _future_occurrences(session, series, now=now):
+            await tasks.update(session, user=user, task_id=task.id, changes=dict(content), now=now)
     series.version += 1
     series.updated_at = now
     await _emit(session, SERIES_UPDATED, series)
@@ -260,23 +299,52 @@ async def update(
 
 
 async def delete(session: AsyncSession, *, user: User, series_id: uuid.UUID, now: datetime) -> None:
-    """Delete the series; tasks it already created stay, as ordinary tasks."""
+    """Delete the series and its occurrence waiting ahead; the tasks whose time has come stay, as
+    ordinary tasks."""
     series = await get(session, user=user, series_id=series_id, for_update=True)
+    await _remove_future_occurrences(session, user=user, series=series, now=now)
     series.version += 1
     series.updated_at = now
     await _emit(session, SERIES_DELETED, series)
     await session.delete(series)
 
 
-async def _reschedule(session: AsyncSession, series: RecurringTask, *, now: datetime) -> None:
-    """After a schedule change or a resume, continue from now: never back-fill missed occurrences."""
-    last = await session.scalar(
-        select(func.max(Task.occurrence_at)).where(Task.recurring_task_id == series.id)
+async def _future_occurrences(
+    session: AsyncSession, series: RecurringTask, *, now: datetime
+) -> Sequence[Task]:
+    """The open occurrences created ahead of their time (a completed one is the user's record: it stays)."""
+    query = select(Task).where(
+        Task.recurring_task_id == series.id, Task.occurrence_at > now, Task.completed.is_(False)
     )
+    return (await session.scalars(query)).all()
+
+
+async def _remove_future_occurrences(
+    session: AsyncSession, *, user: User, series: RecurringTask, now: datetime
+) -> None:
+    """A paused, rescheduled or deleted series takes back the occurrence it created ahead; what it
+    still holds afterwards is the latest occurrence left."""
+    future = await _future_occurrences(session, series, now=now)
+    for task in future:
+        await tasks.delete(session, user=user, task_id=task.id, now=now)
+    if future:
+        await session.flush()
+        series.last_occurrence_at = await session.scalar(
+            select(func.max(Task.occurrence_at)).where(Task.recurring_task_id == series.id)
+        )
+
+
+async def _reschedule(session: AsyncSession, *, user: User, series: RecurringTask, now: datetime) -> None:
+    """After a schedule change, a pause or a resume, continue from now: never back-fill missed
+    occurrences. The next one is created at once when its window ahead is already open."""
+    last = series.last_occurrence_at
     after = max(last, now) if last is not None else now - timedelta(microseconds=1)
     series.next_due_at = engine.next_after(schedule_of(series), after)
     if series.next_due_at is None:
         series.is_active = False
+    _plan_next(series, window=ahead_window(user))
+    if series.is_active:
+        await create_ready(session, user=user, series=series, now=now)
 
 
 def _set_schedule(series: RecurringTask, schedule: Schedule) -> None:
@@ -290,7 +358,7 @@ def _set_schedule(series: RecurringTask, schedule: Schedule) -> None:
 
 
 async def _emit(session: AsyncSession, kind: EventKind, series: RecurringTask) -> None:
-    data = RecurringTaskRead.model_validate(series).model_dump(mode="json")
+    data = to_read(series, series.updated_at).model_dump(mode="json")
     await outbox.record(
         session,
         [

@@ -25,6 +25,7 @@ from todo.platform import http_errors
 from todo.platform import logging as todo_logging
 from todo.platform.health import router as health_router
 from todo.platform.heap import tune_garbage_collector
+from todo.platform.metrics import FASTAPI_TELEMETRY
 from todo.platform.middleware import RequestContextMiddleware
 from todo.recurrence.routes import router as recurrence_router
 from todo.tasks.routes import router as tasks_router
@@ -54,7 +55,8 @@ def create_api_app(container: Container, *, manage_lifecycle: bool = True) -> Fa
 
     # FastAPIOffline serves /docs and /redoc from the installed package's assets rather than a CDN: an
     # offline or air-gapped install has its docs too.
-    app = FastAPIOffline(title="todo", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPIOffline(title="todo", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                         telemetry=FASTAPI_TELEMETRY)  # fmt: skip
     app.state.container = container
     app.add_middleware(RequestContextMiddleware, max_body_bytes=container.settings.max_body_bytes)
     http_errors.install(app)
@@ -103,7 +105,8 @@ def create_notifications_app(container: Container) -> FastAPI:
         finally:
             await container.stop()
 
-    app = FastAPI(title="todo notifications", version=__version__, lifespan=lifespan, docs_url=None)
+    app = FastAPI(title="todo notifications", version=__version__, lifespan=lifespan, docs_url=None,
+                  telemetry=FASTAPI_TELEMETRY)  # fmt: skip
     app.state.container = container
     app.add_middleware(RequestContextMiddleware, max_body_bytes=container.settings.max_body_bytes)
     http_errors.install(app)

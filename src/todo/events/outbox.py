@@ -45,13 +45,20 @@ async def record(session: AsyncSession, events: Sequence[NewEvent]) -> None:
     back in the transaction, and the flush of new objects was a large part of every write request."""
     if not events:
         return
-    source = session.info.get(SOURCE_KEY, "todo")
-    await session.execute(_INSERT, [_row(event, source) for event in events])
+    await session.execute(_INSERT, [row(session, event) for event in events])
+    announce(session, events)
+
+
+def announce(session: AsyncSession, events: Sequence[NewEvent]) -> None:
+    """After `events` were inserted by a statement of the caller's own (`row` gives their columns): count
+    them and wake the relay, here or in another process, when the transaction commits."""
     session.info.setdefault(_PENDING_KEY, []).extend(event.kind.topic.value for event in events)
-    wakeups.after_commit(session, wakeups.OUTBOX)  # the relay, here or in another process
+    wakeups.after_commit(session, wakeups.OUTBOX)
 
 
-def _row(event: NewEvent, source: str) -> dict[str, Any]:
+def row(session: AsyncSession, event: NewEvent) -> dict[str, Any]:
+    """The outbox row's columns for `event`, as written by this session's app (the CloudEvent source)."""
+    source = session.info.get(SOURCE_KEY, "todo")
     return {
         "id": uuid.uuid4(),
         "topic": event.kind.topic.value,

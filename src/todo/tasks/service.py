@@ -8,11 +8,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Select,
+    String,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from todo.auth.models import User
+from todo.db import dialect_of
 from todo.errors import Conflict, NotFound
 from todo.events import outbox
 from todo.events.envelope import (
@@ -29,8 +43,32 @@ from todo.tasks.models import Task, TaskTag
 from todo.tasks.schemas import TaskRead, TaskSort, TaskStatus
 from todo.timeutil import to_utc
 
-_INSERT_TASK = insert(Task.__table__)  # type: ignore[arg-type]  # Tables: plain Core statements
-_INSERT_TAG = insert(TaskTag.__table__)  # type: ignore[arg-type]
+_TASKS: Table = Task.__table__  # type: ignore[assignment]  # Tables: plain Core statements
+_TAGS: Table = TaskTag.__table__  # type: ignore[assignment]
+_INSERT_TASK = insert(_TASKS)
+_INSERT_TAG = insert(_TAGS)
+
+
+def _creation_in_one_statement() -> Insert:
+    """PostgreSQL: the new task, its tags and its `task-created` event in one statement (the first two as
+    data-modifying CTEs): one round trip and one statement for the server where there were three, a
+    sixth of a creation request's CPU on both sides. Parameters: `task_<column>`, `tags`, `event_<column>`.
+    """
+    events: Table = TaskEvent.__table__  # type: ignore[assignment]
+    task = insert(_TASKS).values({c: bindparam(f"task_{c.key}", type_=c.type) for c in _TASKS.c}).cte("task")
+    tag_rows = select(
+        bindparam("task_id_for_tags", type_=_TAGS.c.task_id.type),
+        func.unnest(bindparam("tags", type_=ARRAY(String()))),
+    )
+    tags = insert(_TAGS).from_select(["task_id", "tag"], tag_rows).cte("tags")
+    event_values = {c: bindparam(f"event_{c.key}", type_=c.type) for c in events.c if c.key in _EVENT_COLUMNS}
+    created = insert(events).values({**event_values, events.c.publish_attempts: 0})
+    return created.add_cte(task, tags)
+
+
+_EVENT_COLUMNS = ("id", "topic", "type", "event_type", "source", "entity", "subject", "user_id", "data",
+                  "created_at")  # fmt: skip  # outbox.row's
+_CREATE_ON_POSTGRES = _creation_in_one_statement()
 EDITABLE = ("title", "description", "priority", "due_date", "tags", "reminder_minutes")
 
 
@@ -127,17 +165,25 @@ async def create(
         updated_at=now,
         tag_rows=[TaskTag(task_id=task_id, tag=t) for t in _unique(fields.get("tags", []))],
     )
-    await _insert(session, task)
-    await emit(session, TASK_CREATED, task)  # every field is set in Python: nothing to read back
+    await _insert(session, task, event(TASK_CREATED, task))  # every field is set in Python: nothing to read
     return task
 
 
-async def _insert(session: AsyncSession, task: Task) -> None:
-    """INSERT a new task and its tags as statements, then hand the session the objects as if just loaded.
-    The unit of work's flush of a new object graph was a quarter of a creation request's time."""
-    await session.execute(_INSERT_TASK, _columns(task))
-    if task.tag_rows:
-        await session.execute(_INSERT_TAG, [_columns(row) for row in task.tag_rows])
+async def _insert(session: AsyncSession, task: Task, created: outbox.NewEvent) -> None:
+    """INSERT a new task, its tags and its creation event as statements, then hand the session the objects
+    as if just loaded. The unit of work's flush of a new object graph was a quarter of a creation
+    request's time."""
+    if dialect_of(session) == "postgresql":
+        parameters = {f"task_{key}": value for key, value in _columns(task).items()}
+        parameters |= {f"event_{key}": value for key, value in outbox.row(session, created).items()}
+        tags = {"task_id_for_tags": task.id, "tags": [row.tag for row in task.tag_rows]}
+        await session.execute(_CREATE_ON_POSTGRES, parameters | tags)
+        outbox.announce(session, [created])
+    else:
+        await session.execute(_INSERT_TASK, _columns(task))
+        if task.tag_rows:
+            await session.execute(_INSERT_TAG, [_columns(row) for row in task.tag_rows])
+        await outbox.record(session, [created])
     for written in (task, *task.tag_rows):
         make_transient_to_detached(written)
     session.add(task)  # persistent, not pending: later changes in this transaction become UPDATEs

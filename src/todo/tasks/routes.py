@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from todo.deps import CurrentUser, NowDep, SessionDep
+from todo.deps import CurrentUser, NowDep, ReadSessionDep, SessionDep
 from todo.platform.fields import Moment, Text
 from todo.platform.pagination import Page, PageParams, page_params
 from todo.tasks import service
@@ -59,7 +59,7 @@ async def create_task(data: TaskCreate, user: CurrentUser, session: SessionDep, 
 @router.get("", response_model=Page[TaskRead])
 async def list_tasks(
     user: CurrentUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     now: NowDep,
     filters: Annotated[service.TaskFilters, Depends(task_filters)],
     paging: Annotated[PageParams, Depends(page_params)],
@@ -76,7 +76,7 @@ async def list_tasks(
 
 
 @router.get("/{task_id}", response_model=TaskRead)
-async def read_task(task_id: uuid.UUID, user: CurrentUser, session: SessionDep, now: NowDep) -> TaskRead:
+async def read_task(task_id: uuid.UUID, user: CurrentUser, session: ReadSessionDep, now: NowDep) -> TaskRead:
     return service.to_read(await service.get(session, user=user, task_id=task_id), now)
 
 

@@ -165,6 +165,11 @@ async def test_list_filters_sorting_and_paging(
     page = (await client.get("/api/tasks?page=2&page_size=2&sort=created_at", headers=auth)).json()
     assert (page["total"], page["page"], page["page_size"]) == (5, 2, 2)
     assert [t["id"] for t in page["items"]] == [later["id"], undated["id"]]
+    # past the last page no row carries the total: it is counted on its own
+    beyond = (await client.get("/api/tasks?page=4&page_size=2&tag=home", headers=auth)).json()
+    assert (beyond["items"], beyond["total"]) == ([], 2)
+    listed = (await client.get("/api/tasks?tag=home&sort=created_at", headers=auth)).json()["items"]
+    assert [t["tags"] for t in listed] == [["home"], ["fun", "home"]]  # each task its own, in order
 
 
 async def test_due_state_moves_with_the_clock(

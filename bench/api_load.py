@@ -38,7 +38,15 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cpu_seconds, fresh_postgres, fresh_topics, process_tree, speed_probe_ms, write_section
+from common import (
+    cpu_seconds,
+    fresh_postgres,
+    fresh_topics,
+    process_tree,
+    require_devstack,
+    speed_probe_ms,
+    write_section,
+)
 from todo.auth.models import AuthSession, User
 from todo.auth.security import TokenClaims, hash_password, issue_token
 from todo.config import Role, Settings
@@ -381,9 +389,7 @@ def main(
     port: Annotated[int, typer.Option()] = 8765,
     record: Annotated[bool, typer.Option(help="Write docs/benchmarks.md")] = True,
 ) -> None:
-    needed = ["TODO_DEVSTACK_POSTGRES_URL", "TODO_TEST_KAFKA", "TODO_TEST_REDIS", "TODO_TEST_DAPRD"]
-    if missing := [name for name in needed if not os.environ.get(name)]:
-        raise typer.BadParameter(f"{', '.join(missing)} not set: run through `make bench`")
+    require_devstack("bench")
     secret = secrets.token_urlsafe(48)
     url = asyncio.run(prepare_database(os.environ["TODO_DEVSTACK_POSTGRES_URL"], "todo_bench"))
     sims = asyncio.run(seed(url, users, secret))

@@ -12,6 +12,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import typer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from prometheus_client.parser import text_string_to_metric_families
@@ -24,6 +25,16 @@ BENCHMARKS_MD = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md
 HEADER = (
     "# Benchmarks\n\nFigures measured on this project's machines; each section says how to reproduce it.\n"
 )
+
+
+DEVSTACK_PARTS = ("TODO_DEVSTACK_POSTGRES_URL", "TODO_TEST_KAFKA", "TODO_TEST_REDIS", "TODO_TEST_DAPRD")
+
+
+def require_devstack(make_target: str) -> None:
+    """Refuse to start unless PostgreSQL, Kafka, Redis and daprd are named in the environment, as `make
+    <make_target>` does through `scripts/devstack env`."""
+    if missing := [name for name in DEVSTACK_PARTS if not os.environ.get(name)]:
+        raise typer.BadParameter(f"{', '.join(missing)} not set: run through `make {make_target}`")
 
 
 def speed_probe_ms(repeats: int = 5) -> float:

@@ -50,6 +50,7 @@ from common import (
     fresh_topics,
     histogram_buckets,
     pids_of,
+    require_devstack,
     speed_probe_ms,
     write_section,
 )
@@ -318,10 +319,7 @@ def main(
     runs: Annotated[int, typer.Option(min=1, help="Repeats, each from scratch")] = 3,
     record: Annotated[bool, typer.Option(help="Write docs/benchmarks.md")] = True,
 ) -> None:
-    needed = ["TODO_DEVSTACK_POSTGRES_URL", "TODO_TEST_KAFKA", "TODO_TEST_REDIS", "TODO_TEST_DAPRD"]
-    missing = [name for name in needed if not os.environ.get(name)]
-    if missing:
-        raise typer.BadParameter(f"{', '.join(missing)} not set: run through `make bench-pipeline`")
+    require_devstack("bench-pipeline")
     steady_rates = [int(r) for r in rates.split(",")]
     if any(r <= 0 or r % 100 for r in steady_rates):
         raise typer.BadParameter("rates are positive multiples of 100 (events are written every 10 ms)")

@@ -56,6 +56,21 @@ def announce(session: AsyncSession, events: Sequence[NewEvent]) -> None:
     wakeups.after_commit(session, wakeups.OUTBOX)
 
 
+# The columns `row` fills; the rest (seq, published_at, publish_attempts, last_error) start at their defaults.
+COLUMNS = (
+    "id",
+    "topic",
+    "type",
+    "event_type",
+    "source",
+    "entity",
+    "subject",
+    "user_id",
+    "data",
+    "created_at",
+)
+
+
 def row(session: AsyncSession, event: NewEvent) -> dict[str, Any]:
     """The outbox row's columns for `event`, as written by this session's app (the CloudEvent source)."""
     source = session.info.get(SOURCE_KEY, "todo")

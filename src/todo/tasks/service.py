@@ -61,13 +61,11 @@ def _creation_in_one_statement() -> Insert:
         func.unnest(bindparam("tags", type_=ARRAY(String()))),
     )
     tags = insert(_TAGS).from_select(["task_id", "tag"], tag_rows).cte("tags")
-    event_values = {c: bindparam(f"event_{c.key}", type_=c.type) for c in events.c if c.key in _EVENT_COLUMNS}
+    event_values = {c: bindparam(f"event_{c.key}", type_=c.type) for c in events.c if c.key in outbox.COLUMNS}
     created = insert(events).values({**event_values, events.c.publish_attempts: 0})
     return created.add_cte(task, tags)
 
 
-_EVENT_COLUMNS = ("id", "topic", "type", "event_type", "source", "entity", "subject", "user_id", "data",
-                  "created_at")  # fmt: skip  # outbox.row's
 _CREATE_ON_POSTGRES = _creation_in_one_statement()
 EDITABLE = ("title", "description", "priority", "due_date", "tags", "reminder_minutes")
 

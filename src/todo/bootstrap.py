@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import todo.models  # noqa: F401  (every table known before the first flush)
 from todo.analytics.consumer import analytics_consumer
-from todo.auth.cache import SessionCache, UserCache
+from todo.auth.cache import SignInCache
 from todo.auth.ratelimit import LoginGuard
 from todo.clock import Clock, SystemClock
 from todo.config import Role, Settings, Transport
@@ -57,8 +57,7 @@ class Container:
     consumers: ConsumerRegistry
     publisher: Publisher
     relay: Relay
-    user_cache: UserCache
-    session_cache: SessionCache
+    sign_ins: SignInCache
     wakeups: Wakeups
     listener: Listener
     live_feed: LiveFeed
@@ -155,8 +154,7 @@ def build_container(
         consumers=consumers,
         publisher=publisher,
         relay=relay,
-        user_cache=UserCache(ttl_seconds=settings.user_cache_seconds),
-        session_cache=SessionCache(ttl_seconds=settings.user_cache_seconds),
+        sign_ins=SignInCache(ttl_seconds=settings.user_cache_seconds),
         wakeups=wakeups,
         listener=Listener(engine, wakeups),
         live_feed=LiveFeed(wakeups),

@@ -77,13 +77,11 @@ class BearerUser(OAuth2PasswordBearer):
         assert secret is not None, "ensure_jwt_secret runs before the app is built"
         now = container.clock.now()
         claims = read_token(token, secret=secret.get_secret_value(), now=now)
-        if not await container.session_cache.is_open(
-            container.sessions, session_id=claims.session_id, user_id=claims.user_id, now=now
-        ):
-            raise Unauthorized("signed out: sign in again")
-        user = await container.user_cache.get(container.sessions, claims.user_id)
+        user = await container.sign_ins.user(
+            container.read_sessions, session_id=claims.session_id, user_id=claims.user_id, now=now
+        )
         if user is None:
-            raise Unauthorized("invalid token")
+            raise Unauthorized("signed out: sign in again")
         return SignedIn(user, claims.session_id)
 
 

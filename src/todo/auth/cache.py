@@ -1,8 +1,10 @@
-"""Short-lived, in-process caches of the signed-in user's row and of whether their sign-in still holds.
+"""A short-lived, in-process cache of who is signed in: each sign-in's state and its user's row.
 
-Every authenticated request needs the caller's row (for the time zone) and its sign-in's state; reading
-them costs a third of a small request each. Both change rarely (PATCH /api/me, signing out), and a change
-made through another process shows here within `ttl_seconds`; one made through this process, at once.
+Every authenticated request needs the caller's row (for the time zone) and to know that its sign-in still
+holds. Both change rarely (PATCH /api/me, signing out), and a change made through another process shows
+here within `ttl_seconds`; one made through this process, at once. A miss reads both in one statement,
+outside any transaction: users come back every few seconds, often to the other worker, so misses are
+common, and two transactional reads cost a listing's worth of round trips.
 """
 
 from __future__ import annotations
@@ -11,76 +13,74 @@ import time
 import uuid
 from collections import OrderedDict
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import make_transient_to_detached
 
 from todo.auth.models import AuthSession, User
 
-
-class UserCache:
-    def __init__(self, *, ttl_seconds: float = 10.0, max_entries: int = 10_000) -> None:
-        self.ttl = ttl_seconds
-        self.max_entries = max_entries
-        self._rows: OrderedDict[uuid.UUID, tuple[float, dict[str, object]]] = OrderedDict()
-
-    async def get(self, sessions: async_sessionmaker[AsyncSession], user_id: uuid.UUID) -> User | None:
-        """The user, detached: from the cache when fresh, else read in a session of its own. (Attaching
-        it to the request's session cost a fifth of a cached `GET /api/me`, and only a change needs
-        that, see `todo.auth.service.update`.)"""
-        entry = self._rows.get(user_id)
-        if entry is not None and entry[0] > time.monotonic():
-            detached = User(**entry[1])
-            make_transient_to_detached(detached)
-            return detached
-        async with sessions() as session:
-            user = await session.get(User, user_id)
-        if user is not None:
-            self._remember(user)
-        return user
-
-    def forget(self, user_id: uuid.UUID) -> None:
-        self._rows.pop(user_id, None)
-
-    def _remember(self, user: User) -> None:
-        values = {column.key: getattr(user, column.key) for column in User.__table__.columns}
-        self._rows[user.id] = (time.monotonic() + self.ttl, values)
-        self._rows.move_to_end(user.id)
-        while len(self._rows) > self.max_entries:
-            self._rows.popitem(last=False)
+_USER_COLUMNS = [column.key for column in User.__table__.columns]
+_SIGN_IN = select(
+    *User.__table__.columns,
+    AuthSession.expires_at.label("sign_in_expires_at"),
+    AuthSession.revoked_at.label("sign_in_revoked_at"),
+).join_from(AuthSession, User, AuthSession.user_id == User.id)
 
 
-class SessionCache:
-    """Whether a sign-in (`AuthSession`) is still open: not revoked, not expired, the token's user's."""
-
+class SignInCache:
     def __init__(self, *, ttl_seconds: float = 10.0, max_entries: int = 10_000) -> None:
         self.ttl = ttl_seconds
         self.max_entries = max_entries
         self._open: OrderedDict[uuid.UUID, tuple[float, uuid.UUID]] = OrderedDict()  # -> (until, user)
+        self._users: OrderedDict[uuid.UUID, tuple[float, dict[str, Any]]] = OrderedDict()
 
-    async def is_open(
+    async def user(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        read_sessions: async_sessionmaker[AsyncSession],
         *,
         session_id: uuid.UUID,
         user_id: uuid.UUID,
         now: datetime,
-    ) -> bool:
-        entry = self._open.get(session_id)
-        if entry is not None and entry[0] > time.monotonic():
-            return entry[1] == user_id
-        async with sessions() as session:
-            row = await session.get(AuthSession, session_id)
-        if row is None or row.revoked_at is not None or row.expires_at <= now or row.user_id != user_id:
+    ) -> User | None:
+        """The user of the sign-in `session_id`, detached, if it is still open (not revoked, not expired,
+        `user_id`'s); else None. `read_sessions` must be autocommit: the miss is one round trip."""
+        clock = time.monotonic()
+        sign_in, row = self._open.get(session_id), self._users.get(user_id)
+        if sign_in is not None and sign_in[0] > clock and row is not None and row[0] > clock:
+            return _detached(row[1]) if sign_in[1] == user_id else None
+        query = _SIGN_IN.where(AuthSession.id == session_id, AuthSession.user_id == user_id)
+        async with read_sessions() as session:
+            found = (await session.execute(query)).mappings().first()
+        if found is None or found["sign_in_revoked_at"] is not None or found["sign_in_expires_at"] <= now:
             self._open.pop(session_id, None)
-            return False
-        self._open[session_id] = (time.monotonic() + self.ttl, user_id)
-        self._open.move_to_end(session_id)
-        while len(self._open) > self.max_entries:
-            self._open.popitem(last=False)
-        return True
+            return None
+        values = {key: found[key] for key in _USER_COLUMNS}
+        _remember(self._open, session_id, (clock + self.ttl, user_id), self.max_entries)
+        _remember(self._users, user_id, (clock + self.ttl, values), self.max_entries)
+        return _detached(values)
 
-    def forget(self, session_ids: list[uuid.UUID]) -> None:
+    def forget_user(self, user_id: uuid.UUID) -> None:
+        """The user's row changed through this process: read it afresh on the next request."""
+        self._users.pop(user_id, None)
+
+    def forget_sign_ins(self, session_ids: list[uuid.UUID]) -> None:
         """Sign-ins revoked through this process: refused from the next request on."""
         for session_id in session_ids:
             self._open.pop(session_id, None)
+
+
+def _detached(values: dict[str, Any]) -> User:
+    """A fresh instance per request (a handler may change it), detached: attaching it to the request's
+    session cost a fifth of a cached `GET /api/me`, and only a change needs that (`auth.service.update`)."""
+    user = User(**values)
+    make_transient_to_detached(user)
+    return user
+
+
+def _remember(entries: OrderedDict[uuid.UUID, Any], key: uuid.UUID, value: Any, limit: int) -> None:
+    entries[key] = value
+    entries.move_to_end(key)
+    while len(entries) > limit:
+        entries.popitem(last=False)

@@ -108,7 +108,7 @@ async def update_me(
 ) -> UserRead:
     user = await service.update(session, user=user, changes=changes, now=now)
     await session.commit()
-    container.user_cache.forget(user.id)
+    container.sign_ins.forget_user(user.id)
     return UserRead.model_validate(user)
 
 
@@ -119,7 +119,7 @@ async def logout(
     """Sign out: the token this request came with stops working (401) from now on."""
     revoked = await service.sign_out(session, user_id=signed_in.user.id, now=now, only=signed_in.session_id)
     await session.commit()
-    container.session_cache.forget(revoked)
+    container.sign_ins.forget_sign_ins(revoked)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -138,7 +138,7 @@ async def sign_out_everywhere(
     """Sign out everywhere: every token of the account stops working, this one included."""
     revoked = await service.sign_out(session, user_id=signed_in.user.id, now=now)
     await session.commit()
-    container.session_cache.forget(revoked)
+    container.sign_ins.forget_sign_ins(revoked)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -154,6 +154,6 @@ async def change_password(
     revoked = await service.change_password(session, user=signed_in.user, change=change,
                                             current_session=signed_in.session_id, now=now)  # fmt: skip
     await session.commit()
-    container.session_cache.forget(revoked)
-    container.user_cache.forget(signed_in.user.id)
+    container.sign_ins.forget_sign_ins(revoked)
+    container.sign_ins.forget_user(signed_in.user.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

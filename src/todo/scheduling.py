@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from todo.clock import Clock
 from todo.platform.metrics import CLOCK_LOOP_SECONDS
@@ -48,8 +48,15 @@ class TimedLoop:
         self.on_error = on_error
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
+        self._sleeping_until: datetime | None = None  # while sleeping until the next due time
 
-    def wake(self, _payload: str = "") -> None:
+    def wake(self, payload: str = "") -> None:
+        """Do a round now. A payload naming when the new work is due (ISO 8601) wakes the loop only if
+        that is before the round it sleeps until: most changes add work due later, and a round costs
+        two transactions."""
+        sleeping_until, due = self._sleeping_until, _moment(payload)
+        if sleeping_until is not None and due is not None and due >= sleeping_until:
+            return
         self._wake.set()
 
     def stop(self) -> None:
@@ -80,7 +87,12 @@ class TimedLoop:
             CLOCK_LOOP_SECONDS.labels(clock=self.name).observe(time.perf_counter() - started)
             backoff = 0.0
             if not more:
-                await self._sleep(self._delay_until(next_at))
+                delay = self._delay_until(next_at)
+                self._sleeping_until = self.clock.now() + timedelta(seconds=delay)
+                try:
+                    await self._sleep(delay)
+                finally:
+                    self._sleeping_until = None
 
     def _delay_until(self, moment: datetime | None) -> float:
         """Until `moment`, but at least `min_interval_seconds`: work due a few milliseconds apart is done
@@ -94,3 +106,12 @@ class TimedLoop:
         """Until woken (a commit), stopped, or `seconds` pass; backoff sleeps only end early on stop."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for((self._wake if wakeable else self._stop).wait(), timeout=seconds)
+
+
+def _moment(payload: str) -> datetime | None:
+    """The aware time a wake-up's payload names, if it names one."""
+    try:
+        moment = datetime.fromisoformat(payload)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None

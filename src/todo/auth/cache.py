@@ -15,18 +15,23 @@ from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import make_transient_to_detached
 
 from todo.auth.models import AuthSession, User
 
 _USER_COLUMNS = [column.key for column in User.__table__.columns]
-_SIGN_IN = select(
-    *User.__table__.columns,
-    AuthSession.expires_at.label("sign_in_expires_at"),
-    AuthSession.revoked_at.label("sign_in_revoked_at"),
-).join_from(AuthSession, User, AuthSession.user_id == User.id)
+# Built once: SQLAlchemy keys its compiled-statement cache on the statement, a key built per execution
+_SIGN_IN = (
+    select(
+        *User.__table__.columns,
+        AuthSession.expires_at.label("sign_in_expires_at"),
+        AuthSession.revoked_at.label("sign_in_revoked_at"),
+    )
+    .join_from(AuthSession, User, AuthSession.user_id == User.id)
+    .where(AuthSession.id == bindparam("session_id"), AuthSession.user_id == bindparam("user_id"))
+)
 
 
 class SignInCache:
@@ -50,9 +55,9 @@ class SignInCache:
         sign_in, row = self._open.get(session_id), self._users.get(user_id)
         if sign_in is not None and sign_in[0] > clock and row is not None and row[0] > clock:
             return _detached(row[1]) if sign_in[1] == user_id else None
-        query = _SIGN_IN.where(AuthSession.id == session_id, AuthSession.user_id == user_id)
         async with read_sessions() as session:
-            found = (await session.execute(query)).mappings().first()
+            params = {"session_id": session_id, "user_id": user_id}
+            found = (await session.execute(_SIGN_IN, params)).mappings().first()
         if found is None or found["sign_in_revoked_at"] is not None or found["sign_in_expires_at"] <= now:
             self._open.pop(session_id, None)
             return None

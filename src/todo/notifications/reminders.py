@@ -87,11 +87,10 @@ async def handle_batch(events: Sequence[CloudEvent], session: AsyncSession) -> N
             pending[reminder.task_id].append(reminder)
     # The owner matters only to a task with a due time or reminders (its default leads; gone: none)
     owners = await _owners(session, [c for c in changes if c.due is not None or pending[c.task_id]])
-    added = False
-    for change in changes:
-        added |= _replan_task(session, change, pending[change.task_id], owners)
-    if added:
-        wakeups.after_commit(session, wakeups.REMINDERS)  # a new one may be due before the clock's next wake
+    added = [_replan_task(session, change, pending[change.task_id], owners) for change in changes]
+    if earliest := min(filter(None, added), default=None):
+        # A new one may be due before the clock's next wake; if not, the clock sleeps on (TimedLoop.wake)
+        wakeups.after_commit(session, wakeups.REMINDERS, earliest.isoformat())
 
 
 async def handle(event: CloudEvent, session: AsyncSession) -> None:
@@ -128,7 +127,7 @@ async def _owners(session: AsyncSession, changes: list[_Change]) -> dict[uuid.UU
 
 def _replan_task(
     session: AsyncSession, change: _Change, pending: list[Reminder], owners: dict[uuid.UUID, User]
-) -> bool:
+) -> datetime | None:
     finished, due = change.finished, change.due
     owner = owners.get(change.event.user_id)
     if owner is None and (due is not None or pending):
@@ -149,8 +148,8 @@ def _replan(
     finished: bool,
     version: int,
     due: datetime | None,
-) -> bool:
-    """Cancel the pending reminders no longer wanted, add the new ones; whether any was added."""
+) -> datetime | None:
+    """Cancel the pending reminders no longer wanted, add the new ones; the earliest added one's time."""
     wanted_keys = {(p.kind.value, p.minutes_before, p.fire_at) for p in wanted}
     kept: set[tuple[str, int | None, object]] = set()
     for reminder in list(pending):
@@ -162,11 +161,11 @@ def _replan(
         else:
             reminder.state = ReminderState.cancelled
             pending.remove(reminder)
-    added = False
+    earliest: datetime | None = None
     for planned in wanted:
         if (planned.kind.value, planned.minutes_before, planned.fire_at) in kept:
             continue
-        added = True
+        earliest = min(earliest or planned.fire_at, planned.fire_at)
         reminder = Reminder(
             id=uuid.uuid4(),
             task_id=parse_uuid(event.data.get("id"), "data.id"),
@@ -181,7 +180,7 @@ def _replan(
         )
         session.add(reminder)
         pending.append(reminder)
-    return added
+    return earliest
 
 
 def _own_leads(event: CloudEvent) -> list[int] | None:

@@ -173,7 +173,7 @@ async def snooze(session: AsyncSession, *, task: Task, until: datetime, now: dat
         created_at=now,
     )
     session.add(reminder)
-    wakeups.after_commit(session, wakeups.REMINDERS)
+    wakeups.after_commit(session, wakeups.REMINDERS, until.isoformat())
     return reminder
 
 

@@ -34,7 +34,17 @@ from todo.recurrence.consumer import completion_consumer
 from todo.scheduling import TimedLoop
 from todo.state.dapr import DaprStateStore
 from todo.state.store import MemoryStateStore, StateStore
-from todo.wakeups import DELIVERIES, OUTBOX, REMINDERS, SERIES, WAKEUPS_KEY, Listener, Wakeups, WakingSession
+from todo.wakeups import (
+    DELIVERIES,
+    OUTBOX,
+    REMINDERS,
+    SERIES,
+    SIGN_INS,
+    WAKEUPS_KEY,
+    Listener,
+    Wakeups,
+    WakingSession,
+)
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +134,8 @@ def build_container(
         max_backoff_seconds=settings.relay_max_backoff_seconds,
     )
     wakeups.subscribe(OUTBOX, lambda _: relay.wake())
+    sign_ins = SignInCache(ttl_seconds=settings.user_cache_seconds)
+    wakeups.subscribe(SIGN_INS, sign_ins.forget)
     state = _state_store(settings)
     guard = LoginGuard(
         state,
@@ -154,7 +166,7 @@ def build_container(
         consumers=consumers,
         publisher=publisher,
         relay=relay,
-        sign_ins=SignInCache(ttl_seconds=settings.user_cache_seconds),
+        sign_ins=sign_ins,
         wakeups=wakeups,
         listener=Listener(engine, wakeups),
         live_feed=LiveFeed(wakeups),

@@ -46,9 +46,10 @@ class Settings(BaseSettings):
     )
     app_id: str = "todo-backend"
     user_cache_seconds: float = Field(
-        default=10.0,
+        default=300.0,
         ge=0,
-        description="How long a process reuses a user row or a sign-in's state, in seconds",
+        description="How long a process reuses a user row or a sign-in's state, in seconds, unless told "
+        "of a change (changes are announced to every process at once; this bounds a missed notice)",
     )
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     login_max_failures_per_account: int = 10

@@ -26,7 +26,8 @@ REMINDERS = "todo_reminders"  # the reminder schedule changed
 SERIES = "todo_series"  # a recurring series' next occurrence changed
 INBOX = "todo_inbox"  # a user has a new notification (payload: the user id)
 DELIVERIES = "todo_deliveries"  # notifications are waiting to go out to channels
-CHANNELS = (OUTBOX, REMINDERS, SERIES, INBOX, DELIVERIES)
+SIGN_INS = "todo_sign_ins"  # a user's row or sign-ins changed (payload: the user id)
+CHANNELS = (OUTBOX, REMINDERS, SERIES, INBOX, DELIVERIES, SIGN_INS)
 # Channels PostgreSQL notifies by itself, from a trigger (migration 0004): the INSERT that writes an outbox
 # event announces it, and the writer's transaction needs no statement of its own for it.
 NOTIFIED_BY_DATABASE = frozenset({OUTBOX})

@@ -1,5 +1,5 @@
-"""Sign-ins that end when the user says so: sign out, sign out everywhere, a password change; across
-replicas within the cache period."""
+"""Sign-ins that end when the user says so: sign out, sign out everywhere, a password change; in every
+replica at once (on PostgreSQL, where replicas exist), or within the cache period if a notice is lost."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from datetime import timedelta
 
 import httpx
 import jwt
+import pytest
 
-from tests.conftest import SECRET, ContainerFactory
+from tests.conftest import SECRET, ContainerFactory, eventually
 from todo.apps import create_api_app
 from todo.clock import FrozenClock
 
@@ -110,3 +111,39 @@ async def test_another_replica_notices_a_sign_out_within_the_cache_period(
         assert await me(two, laptop) == (200, "replicas@example.com")
         assert (await one.post("/api/auth/logout", headers=laptop)).status_code == 204
         assert await me(two, laptop) == (401, "signed out: sign in again")
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+async def test_every_replica_hears_of_a_sign_out_and_a_profile_change_at_once(
+    make_container: ContainerFactory,
+) -> None:
+    """Two API processes with the default cache period (minutes): the second has both the token and the
+    row cached, and still refuses the token and shows the new profile right after the first's commit,
+    told by NOTIFY (a bounded wait: the notice crosses PostgreSQL)."""
+    first, second = await make_container(), await make_container()
+    async with (
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=create_api_app(first, manage_lifecycle=False)),
+                          base_url="http://first") as one,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=create_api_app(second, manage_lifecycle=False)),
+                          base_url="http://second") as two,
+    ):  # fmt: skip
+        laptop, phone = await signed_in_twice(one, "told@example.com")
+        assert await me(two, laptop) == (200, "told@example.com")  # now cached in the second
+        assert await me(two, phone) == (200, "told@example.com")
+
+        assert (await one.patch("/api/me", json={"timezone": "Asia/Tokyo"}, headers=phone)).status_code == 200
+
+        async def second_shows_the_new_zone() -> bool:
+            return (await two.get("/api/me", headers=phone)).json()["timezone"] == "Asia/Tokyo"
+
+        await eventually(second_shows_the_new_zone)
+
+        assert (await one.post("/api/auth/logout", headers=laptop)).status_code == 204
+
+        async def second_refuses_the_token() -> bool:
+            return await me(two, laptop) == (401, "signed out: sign in again")
+
+        await eventually(second_refuses_the_token)
+        assert await me(two, phone) == (200, "told@example.com")  # the other sign-in goes on

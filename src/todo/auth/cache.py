@@ -1,10 +1,10 @@
-"""A short-lived, in-process cache of who is signed in: each sign-in's state and its user's row.
+"""An in-process cache of who is signed in: each sign-in's state and its user's row.
 
 Every authenticated request needs the caller's row (for the time zone) and to know that its sign-in still
-holds. Both change rarely (PATCH /api/me, signing out), and a change made through another process shows
-here within `ttl_seconds`; one made through this process, at once. A miss reads both in one statement,
-outside any transaction: users come back every few seconds, often to the other worker, so misses are
-common, and two transactional reads cost a listing's worth of round trips.
+holds. Both change rarely (PATCH /api/me, signing out, a new password), and every such change wakes
+`wakeups.SIGN_INS` when it commits: in this process directly, in the others by NOTIFY, so each process
+forgets the user at once. `ttl_seconds` bounds what a missed notice can cost (the listener clears the
+whole cache when it reconnects). A miss reads both in one statement outside any transaction.
 """
 
 from __future__ import annotations
@@ -66,14 +66,18 @@ class SignInCache:
         _remember(self._users, user_id, (clock + self.ttl, values), self.max_entries)
         return _detached(values)
 
-    def forget_user(self, user_id: uuid.UUID) -> None:
-        """The user's row changed through this process: read it afresh on the next request."""
-        self._users.pop(user_id, None)
-
-    def forget_sign_ins(self, session_ids: list[uuid.UUID]) -> None:
-        """Sign-ins revoked through this process: refused from the next request on."""
-        for session_id in session_ids:
-            self._open.pop(session_id, None)
+    def forget(self, user_id: str = "") -> None:
+        """The user's row or sign-ins changed (here, or in another process: `wakeups.SIGN_INS`): read them
+        afresh on their next request. Without a user id, everybody (notices may have been missed)."""
+        try:
+            user = uuid.UUID(user_id)
+        except ValueError:
+            self._open.clear()
+            self._users.clear()
+            return
+        self._users.pop(user, None)
+        for session_id in [s for s, (_, owner) in self._open.items() if owner == user]:
+            del self._open[session_id]
 
 
 def _detached(values: dict[str, Any]) -> User:

@@ -103,23 +103,17 @@ async def read_me(user: CurrentUser) -> UserRead:
 
 
 @router.patch("/api/me", response_model=UserRead, tags=["me"])
-async def update_me(
-    changes: UserUpdate, user: CurrentUser, session: SessionDep, container: ContainerDep, now: NowDep
-) -> UserRead:
+async def update_me(changes: UserUpdate, user: CurrentUser, session: SessionDep, now: NowDep) -> UserRead:
     user = await service.update(session, user=user, changes=changes, now=now)
     await session.commit()
-    container.sign_ins.forget_user(user.id)
     return UserRead.model_validate(user)
 
 
 @router.post("/api/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(
-    signed_in: CurrentSignIn, session: SessionDep, container: ContainerDep, now: NowDep
-) -> Response:
+async def logout(signed_in: CurrentSignIn, session: SessionDep, now: NowDep) -> Response:
     """Sign out: the token this request came with stops working (401) from now on."""
-    revoked = await service.sign_out(session, user_id=signed_in.user.id, now=now, only=signed_in.session_id)
+    await service.sign_out(session, user_id=signed_in.user.id, now=now, only=signed_in.session_id)
     await session.commit()
-    container.sign_ins.forget_sign_ins(revoked)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -132,13 +126,10 @@ async def list_sessions(signed_in: CurrentSignIn, session: SessionDep, now: NowD
 
 
 @router.delete("/api/auth/sessions", status_code=status.HTTP_204_NO_CONTENT)
-async def sign_out_everywhere(
-    signed_in: CurrentSignIn, session: SessionDep, container: ContainerDep, now: NowDep
-) -> Response:
+async def sign_out_everywhere(signed_in: CurrentSignIn, session: SessionDep, now: NowDep) -> Response:
     """Sign out everywhere: every token of the account stops working, this one included."""
-    revoked = await service.sign_out(session, user_id=signed_in.user.id, now=now)
+    await service.sign_out(session, user_id=signed_in.user.id, now=now)
     await session.commit()
-    container.sign_ins.forget_sign_ins(revoked)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -147,13 +138,11 @@ async def change_password(
     change: PasswordChange,
     signed_in: CurrentSignIn,
     session: SessionDep,
-    container: ContainerDep,
     now: NowDep,
 ) -> Response:
     """Change the password; every other sign-in of the account ends (this one goes on)."""
-    revoked = await service.change_password(session, user=signed_in.user, change=change,
-                                            current_session=signed_in.session_id, now=now)  # fmt: skip
+    await service.change_password(
+        session, user=signed_in.user, change=change, current_session=signed_in.session_id, now=now
+    )
     await session.commit()
-    container.sign_ins.forget_sign_ins(revoked)
-    container.sign_ins.forget_user(signed_in.user.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

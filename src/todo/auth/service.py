@@ -13,6 +13,7 @@ from sqlalchemy import update as update_rows
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from todo import wakeups
 from todo.auth.models import AuthSession, User
 from todo.auth.schemas import PasswordChange, RegisterIn, UserUpdate
 from todo.auth.security import hash_password, verify_password
@@ -52,6 +53,7 @@ async def update(session: AsyncSession, *, user: User, changes: UserUpdate, now:
         setattr(user, name, value)
     user.updated_at = now
     await session.flush()
+    wakeups.after_commit(session, wakeups.SIGN_INS, str(user.id))
     return user
 
 
@@ -89,8 +91,9 @@ async def sign_out(
         query = query.where(AuthSession.id == only)
     if keep is not None:
         query = query.where(AuthSession.id != keep)
-    revoked = await session.scalars(query.values(revoked_at=now).returning(AuthSession.id))
-    return list(revoked)
+    revoked = list(await session.scalars(query.values(revoked_at=now).returning(AuthSession.id)))
+    wakeups.after_commit(session, wakeups.SIGN_INS, str(user_id))
+    return revoked
 
 
 async def change_password(

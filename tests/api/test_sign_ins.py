@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import SECRET, ContainerFactory, eventually
 from todo.apps import create_api_app
+from todo.bootstrap import Container
 from todo.clock import FrozenClock
 
 PASSWORD = "password123"
@@ -24,6 +25,12 @@ async def signed_in_twice(client: httpx.AsyncClient, email: str) -> tuple[dict[s
     logged_in = await client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
     assert logged_in.status_code == 200, logged_in.text
     return _bearer(registered.json()["access_token"]), _bearer(logged_in.json()["access_token"])
+
+
+def _client(container: Container, name: str) -> httpx.AsyncClient:
+    """A client of one API process (a replica) over `container`."""
+    app = create_api_app(container, manage_lifecycle=False)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}")
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -101,12 +108,7 @@ async def test_another_replica_notices_a_sign_out_within_the_cache_period(
 ) -> None:
     """Two API processes on one database; with no cache period the second refuses the token at once."""
     first, second = await make_container(), await make_container(start=False, user_cache_seconds=0)
-    async with (
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=create_api_app(first, manage_lifecycle=False)),
-                          base_url="http://first") as one,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=create_api_app(second, manage_lifecycle=False)),
-                          base_url="http://second") as two,
-    ):  # fmt: skip
+    async with _client(first, "first") as one, _client(second, "second") as two:
         laptop, _ = await signed_in_twice(one, "replicas@example.com")
         assert await me(two, laptop) == (200, "replicas@example.com")
         assert (await one.post("/api/auth/logout", headers=laptop)).status_code == 204
@@ -123,12 +125,7 @@ async def test_every_replica_hears_of_a_sign_out_and_a_profile_change_at_once(
     row cached, and still refuses the token and shows the new profile right after the first's commit,
     told by NOTIFY (a bounded wait: the notice crosses PostgreSQL)."""
     first, second = await make_container(), await make_container()
-    async with (
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=create_api_app(first, manage_lifecycle=False)),
-                          base_url="http://first") as one,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=create_api_app(second, manage_lifecycle=False)),
-                          base_url="http://second") as two,
-    ):  # fmt: skip
+    async with _client(first, "first") as one, _client(second, "second") as two:
         laptop, phone = await signed_in_twice(one, "told@example.com")
         assert await me(two, laptop) == (200, "told@example.com")  # now cached in the second
         assert await me(two, phone) == (200, "told@example.com")

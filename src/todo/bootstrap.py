@@ -16,7 +16,7 @@ from todo.auth.cache import SignInCache
 from todo.auth.ratelimit import LoginGuard
 from todo.clock import Clock, SystemClock
 from todo.config import Role, Settings, Transport
-from todo.db import create_engine
+from todo.db import OneStatementSession, create_engine
 from todo.events.consumers import ConsumerRegistry
 from todo.events.dapr import DaprPublisher
 from todo.events.local import LocalTransport
@@ -61,6 +61,7 @@ class Container:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     read_sessions: async_sessionmaker[AsyncSession]  # autocommit: for requests that only read
+    one_statement_sessions: async_sessionmaker[AsyncSession]  # for writes that are one statement
     clock: Clock
     state: StateStore
     login_guard: LoginGuard
@@ -122,6 +123,13 @@ def build_container(
     sessions = async_sessionmaker(engine, expire_on_commit=False, sync_session_class=WakingSession, info=info)
     # No transaction around a read-only request: no BEGIN and no ROLLBACK round trip (decision 62)
     read_sessions = async_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+    # Where a write is one statement (a task's creation on PostgreSQL), no transaction around it (decision 66)
+    one_statement_sessions = (
+        async_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False,
+                           sync_session_class=OneStatementSession, info=info)
+        if engine.dialect.name == "postgresql"
+        else sessions
+    )  # fmt: skip
     consumers = ConsumerRegistry(EVENT_CONSUMERS)
     publisher = publisher or _publisher(settings, consumers, sessions)
     relay = Relay(
@@ -160,6 +168,7 @@ def build_container(
         engine=engine,
         sessions=sessions,
         read_sessions=read_sessions,
+        one_statement_sessions=one_statement_sessions,
         clock=clock,
         state=state,
         login_guard=guard,

@@ -11,11 +11,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 from todo.config import Settings
+from todo.wakeups import WakingSession
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -68,6 +69,28 @@ def insert_or_merge(dialect: str, model: type[Base]) -> postgresql.Insert | sqli
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class OneStatementSession(WakingSession):
+    """For a request whose whole write is one statement, on an autocommit connection: the statement is its
+    own transaction, with no BEGIN and COMMIT round trips around it (decision 66). A second statement, or
+    a flush with anything to write, would not be atomic with the first: both are refused."""
+
+
+_STATEMENTS_KEY = "statements_run"  # session.info of a OneStatementSession
+
+
+@event.listens_for(OneStatementSession, "do_orm_execute")
+def _one_statement(state: ORMExecuteState) -> None:
+    run = state.session.info[_STATEMENTS_KEY] = state.session.info.get(_STATEMENTS_KEY, 0) + 1
+    if run > 1:
+        raise RuntimeError("a OneStatementSession runs one statement: use a transactional session")
+
+
+@event.listens_for(OneStatementSession, "before_flush")
+def _nothing_to_flush(session: Session, _context: object, _instances: object) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a OneStatementSession writes nothing by flushing: use a transactional session")
 
 
 def create_engine(settings: Settings) -> AsyncEngine:

@@ -49,6 +49,16 @@ async def get_read_session(container: ContainerDep) -> AsyncIterator[AsyncSessio
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
 
 
+async def get_one_statement_session(container: ContainerDep) -> AsyncIterator[AsyncSession]:
+    """A session for a request whose write is one statement where the store makes it one (PostgreSQL): in
+    autocommit, the statement its own transaction. Elsewhere an ordinary session; commit either way."""
+    async with container.one_statement_sessions() as session:
+        yield session
+
+
+OneStatementSessionDep = Annotated[AsyncSession, Depends(get_one_statement_session)]
+
+
 async def get_now(container: ContainerDep) -> datetime:
     return container.clock.now()
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from todo.deps import CurrentUser, NowDep, ReadSessionDep, SessionDep
+from todo.deps import CurrentUser, NowDep, OneStatementSessionDep, ReadSessionDep, SessionDep
 from todo.platform.fields import Moment, Text
 from todo.platform.pagination import Page, PageParams, page_params
 from todo.tasks import service
@@ -50,7 +50,9 @@ async def task_filters(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TaskRead)
-async def create_task(data: TaskCreate, user: CurrentUser, session: SessionDep, now: NowDep) -> TaskRead:
+async def create_task(
+    data: TaskCreate, user: CurrentUser, session: OneStatementSessionDep, now: NowDep
+) -> TaskRead:
     task = await service.create(session, user=user, fields=data.model_dump(), now=now)
     await session.commit()
     return service.to_read(task, now)

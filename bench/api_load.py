@@ -44,6 +44,7 @@ from common import (
     fresh_topics,
     process_tree,
     require_devstack,
+    settle_database,
     speed_probe_ms,
     write_section,
 )
@@ -379,7 +380,9 @@ def main(
     think_min: Annotated[float, typer.Option(help="Shortest think time, s")] = 5.0,
     think_max: Annotated[float, typer.Option(help="Longest think time, s")] = 15.0,
     stress: Annotated[bool, typer.Option(help="Also run the same users with 1-3 s think time, once")] = True,
-    warmup: Annotated[float, typer.Option(help="Seconds of load before recording")] = 5.0,
+    warmup: Annotated[
+        float, typer.Option(help="Seconds of load before recording: two visits of every user, by default")
+    ] = 30.0,
     workers: Annotated[int, typer.Option(help="API worker processes")] = 2,
     saturation_seconds: Annotated[int, typer.Option(help="Seconds of each creation saturation run")] = 20,
     connections: Annotated[int, typer.Option(help="Concurrent connections in the saturation run")] = 64,
@@ -441,6 +444,7 @@ def run_ours(
     """Everything measured against our API in one round: the users against it deployed, the saturation
     runs against `todo serve api` alone."""
     with deployed(s):
+        asyncio.run(settle_database(s.url))
         console.print(f"mixed load: {len(sims)} users, think {think[0]}-{think[1]} s, {duration:.0f} s")
         mixed = asyncio.run(simulate(s.base, sims, duration, think, warmup))
         asyncio.run(drain_time(s.url, time.monotonic()))
@@ -499,6 +503,7 @@ def serving_api(s: Setup) -> Iterator[None]:
 
 def run_calibration(s: Setup, token: str) -> dict[str, float]:
     console.print("calibration: the same creations against bench/calibration_api.py")
+    asyncio.run(settle_database(s.url))
     calibration = start_calibration(s.url, s.secret, s.port + 1, s.workers)
     try:
         asyncio.run(wait_ready(f"http://127.0.0.1:{s.port + 1}"))
@@ -520,6 +525,7 @@ async def saturate_with_relay_standing_by(s: Setup, token: str) -> tuple[dict[st
                 raise RuntimeError(
                     "another process leads the relay: is an API still running on this database?"
                 )
+            await settle_database(s.url)
             api = start_api(s.url, s.secret, s.port, s.workers)
             try:
                 await wait_ready(s.base)
@@ -566,9 +572,12 @@ def render(rounds: list[Round], stressed: Recorder | None, **run: Any) -> str:
         "the same 2 cores. The users meet the API deployed as in the cluster: `todo serve api --workers "
         f"{run['workers']}` publishing through its daprd to Kafka, and the notifications service with its "
         "own daprd consuming the events (reminders, analytics, inbox). Users start with 10 tasks each; the "
-        "client measures latency. Each round then measures task creation under wrk against `todo serve api` "
-        "alone and, right after it, the calibration service (bench/calibration_api.py: FastAPI + asyncpg, "
-        "the same token check, validation and writes).",
+        "client measures latency, after a warm-up in which every user has come twice (the services start "
+        "afresh each round: their caches fill then). Each round then measures task creation under wrk "
+        "against `todo serve api` alone and, right after it, the calibration service "
+        "(bench/calibration_api.py: FastAPI + asyncpg, the same token check, validation and writes). Each "
+        "measured phase starts from a settled database (`VACUUM (ANALYZE)` and a checkpoint: the previous "
+        "phase's autovacuum is not charged to the next).",
         "",
         *_verdicts(rounds),
         "",

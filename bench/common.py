@@ -92,6 +92,19 @@ async def fresh_postgres(admin_url: str, name: str) -> str:
     return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
+async def settle_database(url: str) -> None:
+    """Start a measured phase from a settled database: the previous phase's dead rows vacuumed, its
+    statistics current and its dirty pages written (a checkpoint), so that no autovacuum or checkpoint
+    it triggered runs inside the next one and is charged to it."""
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("VACUUM (ANALYZE)"))
+            await conn.execute(text("CHECKPOINT"))
+    finally:
+        await engine.dispose()
+
+
 async def fresh_topics(kafka: str, partitions: int) -> None:
     """Recreate our topics empty, with `partitions` partitions each (one replica: one broker here)."""
     ours = [t.value for t in Topic] + ["dead-letters"]

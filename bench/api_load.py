@@ -394,15 +394,16 @@ def main(
 ) -> None:
     require_devstack("bench")
     secret = secrets.token_urlsafe(48)
-    url = asyncio.run(prepare_database(os.environ["TODO_DEVSTACK_POSTGRES_URL"], "todo_bench"))
-    sims = asyncio.run(seed(url, users, secret))
     servers = LocalServers(os.environ["TODO_TEST_KAFKA"], os.environ["TODO_TEST_REDIS"])
-    setup = Setup(url, secret, port, workers, saturation_seconds, connections, servers,
-                  os.environ["TODO_TEST_DAPRD"])  # fmt: skip
     rounds: list[Round] = []
     stressed: Recorder | None = None
     for n in range(1, runs + 1):
         console.print(f"[bold]round {n} of {runs}[/bold]")
+        # Each round from the same start: the last round's saturation runs left some 40,000 tasks and events
+        url = asyncio.run(prepare_database(os.environ["TODO_DEVSTACK_POSTGRES_URL"], "todo_bench"))
+        sims = asyncio.run(seed(url, users, secret))
+        setup = Setup(url, secret, port, workers, saturation_seconds, connections, servers,
+                      os.environ["TODO_TEST_DAPRD"])  # fmt: skip
         first, before = stress and n == 1, speed_probe_ms()
         mixed, stressed_now, ours = run_ours(
             setup, sims, duration, (think_min, think_max), warmup, stress=first
@@ -576,7 +577,8 @@ def render(rounds: list[Round], stressed: Recorder | None, **run: Any) -> str:
         "afresh each round: their caches fill then). Each round then measures task creation under wrk "
         "against `todo serve api` alone and, right after it, the calibration service "
         "(bench/calibration_api.py: FastAPI + asyncpg, the same token check, validation and writes). Each "
-        "measured phase starts from a settled database (`VACUUM (ANALYZE)` and a checkpoint: the previous "
+        "round starts from a freshly seeded database, and each measured phase from a settled one "
+        "(`VACUUM (ANALYZE)` and a checkpoint: the previous "
         "phase's autovacuum is not charged to the next).",
         "",
         *_verdicts(rounds),

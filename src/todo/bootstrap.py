@@ -121,12 +121,13 @@ def build_container(
     wakeups = Wakeups()
     info: dict[str, object] = {SOURCE_KEY: settings.app_id, WAKEUPS_KEY: wakeups}
     sessions = async_sessionmaker(engine, expire_on_commit=False, sync_session_class=WakingSession, info=info)
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
     # No transaction around a read-only request: no BEGIN and no ROLLBACK round trip (decision 62)
-    read_sessions = async_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+    read_sessions = async_sessionmaker(autocommit)
     # Where a write is one statement (a task's creation on PostgreSQL), no transaction around it (decision 66)
     one_statement_sessions = (
-        async_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False,
-                           sync_session_class=OneStatementSession, info=info)
+        async_sessionmaker(autocommit, expire_on_commit=False, sync_session_class=OneStatementSession,
+                           info=info)
         if engine.dialect.name == "postgresql"
         else sessions
     )  # fmt: skip

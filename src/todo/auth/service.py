@@ -84,26 +84,26 @@ async def active_sessions(
 async def sign_out(
     session: AsyncSession, *, user_id: uuid.UUID, now: datetime, keep: uuid.UUID | None = None,
     only: uuid.UUID | None = None,
-) -> list[uuid.UUID]:  # fmt: skip
-    """Revoke the user's open sign-ins: `only` that one, or all of them but `keep`; the ids revoked."""
+) -> None:  # fmt: skip
+    """Revoke the user's open sign-ins: `only` that one, or all of them but `keep`. Every process's sign-in
+    cache forgets the user when this commits."""
     query = update_rows(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
     if only is not None:
         query = query.where(AuthSession.id == only)
     if keep is not None:
         query = query.where(AuthSession.id != keep)
-    revoked = list(await session.scalars(query.values(revoked_at=now).returning(AuthSession.id)))
+    await session.execute(query.values(revoked_at=now))
     wakeups.after_commit(session, wakeups.SIGN_INS, str(user_id))
-    return revoked
 
 
 async def change_password(
     session: AsyncSession, *, user: User, change: PasswordChange, current_session: uuid.UUID, now: datetime
-) -> list[uuid.UUID]:
-    """Set a new password after checking the current one; every other sign-in is revoked (the ids)."""
+) -> None:
+    """Set a new password after checking the current one; every other sign-in is revoked."""
     user = await session.merge(user, load=False)
     if not await asyncio.to_thread(verify_password, user.password_hash, change.current_password):
         raise InvalidInput("current_password", "is wrong")
     user.password_hash = await asyncio.to_thread(hash_password, change.new_password)
     user.updated_at = now
     await session.flush()
-    return await sign_out(session, user_id=user.id, now=now, keep=current_session)
+    await sign_out(session, user_id=user.id, now=now, keep=current_session)

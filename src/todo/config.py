@@ -73,7 +73,16 @@ class Settings(BaseSettings):
     dapr_pubsub: str = Field(default="pubsub", description="The Dapr pub/sub component's name")
     dapr_statestore: str = Field(default="statestore", description="The Dapr state store component's name")
     db_pool_size: int = Field(default=20, ge=0, description="0: no pool in the app (behind PgBouncer)")
-    db_max_overflow: int = Field(default=10, ge=0)
+    db_max_overflow: int = Field(
+        default=0,
+        ge=0,
+        description="Connections opened beyond the pool under load and closed again as it ebbs (decision 67)",
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long a request waits for a pooled connection before it is answered 503",
+    )
     db_pool_ping_idle_seconds: float = Field(
         default=1.0,
         ge=0,

@@ -102,7 +102,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
         return engine
     if settings.db_pool_size == 0:
         return create_async_engine(url, poolclass=NullPool)
-    engine = create_async_engine(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
+    engine = create_async_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
     _ping_when_idle(engine, settings.db_pool_ping_idle_seconds)
     return engine
 

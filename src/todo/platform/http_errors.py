@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from todo.errors import DomainError, FieldProblem, InvalidInput, RateLimited, Unauthorized
@@ -85,6 +86,12 @@ def install(app: FastAPI) -> None:
         if isinstance(exc.__cause__, DomainError):  # e.g. the body limit, hit while FastAPI reads the body
             return domain_error_response(exc.__cause__)
         return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(_: Request, exc: PoolTimeout) -> JSONResponse:
+        log.warning("no database connection came free in time: %s", exc)
+        message = "the database is busy: retry shortly"
+        return error_response(503, message, code="database_busy", headers={"Retry-After": "1"})
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -25,6 +25,7 @@ from todo.events.relay import Relay
 from todo.events.transport import Publisher
 from todo.notifications.channels import AppriseSender, ChannelSender
 from todo.notifications.delivery import DeliveryWorker
+from todo.notifications.egress import EgressPolicy
 from todo.notifications.inbox import inbox_consumer
 from todo.notifications.live import LiveFeed
 from todo.notifications.reminder_clock import ReminderClock
@@ -152,7 +153,7 @@ def build_container(
         per_client=settings.login_max_attempts_per_client,
         window_seconds=settings.login_window_seconds,
     )
-    sender = channel_sender or AppriseSender()
+    sender = channel_sender or AppriseSender(EgressPolicy.allowing(settings.channel_allowed_networks))
     occurrences = OccurrenceClock(sessions, clock)
     reminders = ReminderClock(
         sessions, clock, late_after=timedelta(seconds=settings.reminder_late_after_seconds)

@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     dapr_http_port: int = Field(default=3500, ge=1, le=65535, description="The sidecar's HTTP port")
     dapr_pubsub: str = Field(default="pubsub", description="The Dapr pub/sub component's name")
     dapr_statestore: str = Field(default="statestore", description="The Dapr state store component's name")
+    channel_allowed_networks: list[str] = Field(
+        default_factory=lambda: ["127.0.0.0/8", "::1/128"],
+        description="Networks inside that notification channels may still send to (CIDRs, a JSON list); "
+        "everything else that is not a public address is refused. The default suits the all-in-one on a "
+        "laptop (a local mail catcher or webhook); the Helm chart allows only what its values list",
+    )
     db_pool_size: int = Field(default=20, ge=0, description="0: no pool in the app (behind PgBouncer)")
     db_max_overflow: int = Field(
         default=0,

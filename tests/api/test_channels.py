@@ -16,10 +16,12 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 from sqlalchemy import select
 
-from tests.conftest import Register, announce, settle
+from tests.conftest import ContainerFactory, Register, announce, api_client, settle, sign_up
 from todo.bootstrap import Container
 from todo.clock import FrozenClock
 from todo.events.envelope import TASK_DUE
+from todo.notifications.channels import AppriseSender, ChannelError
+from todo.notifications.egress import EgressPolicy
 from todo.notifications.models import Channel, Delivery, DeliveryAttempt
 from todo.platform.ports import free_port
 
@@ -222,3 +224,46 @@ async def test_a_channel_that_keeps_failing_is_flagged_and_its_owner_told_in_the
     assert [n["title"] for n in notices] == ["“Hook” is not delivering"]
     assert "503" in notices[0]["body"]
     assert refusing.received == []  # the notice goes to the inbox, not to the broken channel
+
+
+INSIDE_URLS = [
+    ("json://127.0.0.1:3500/v1.0/publish/pubsub/task-completed", "127.0.0.1 is a loopback address"),
+    ("json://localhost:3500/v1.0/state/statestore", "localhost resolves to"),
+    ("jsons://169.254.169.254/latest/meta-data", "a link-local address"),
+    ("mailto://ada:pass@example.com?smtp=10.96.0.10", "10.96.0.10 is a private address"),
+]
+
+
+async def test_a_channel_inside_our_network_is_refused_as_it_is_saved(
+    make_container: ContainerFactory,
+) -> None:
+    container = await make_container(channel_allowed_networks=[])  # as the cluster's values have it
+    async with api_client(container) as client:
+        auth = await sign_up(client)
+        for url, why in INSIDE_URLS:
+            response = await client.put("/api/me/channels", json=[{"url": url}], headers=auth)
+            assert response.status_code == 422, url
+            [problem] = response.json()["error"]["fields"]
+            assert problem["field"] == "0.url"
+            assert why in problem["reason"], problem
+        assert (await client.get("/api/me/channels", headers=auth)).json() == []  # nothing half-saved
+
+
+async def test_a_send_is_checked_again_on_the_addresses_it_resolves(
+    webhooks: list[Webhook], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a URL names is checked before sending; what the send itself resolves (a name that changed
+    its address since, an SMTP server named elsewhere) is checked by the guard, in Apprise's threads."""
+    allowed = AppriseSender(EgressPolicy.allowing(["127.0.0.0/8"]))
+    await allowed.send(webhooks[0].url, title="t", body="reaches it")
+    assert [r["message"] for r in webhooks[0].received] == ["reaches it"]
+
+    refusing = AppriseSender(EgressPolicy())
+    monkeypatch.setattr(refusing, "check", _nothing_named)  # as if the URL had named a public host
+    with pytest.raises(ChannelError):
+        await refusing.send(webhooks[0].url, title="t", body="stopped")
+    assert [r["message"] for r in webhooks[0].received] == ["reaches it"]
+
+
+async def _nothing_named(_url: str) -> None:
+    return None

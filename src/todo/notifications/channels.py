@@ -13,6 +13,8 @@ from typing import Protocol
 
 import apprise
 
+from todo.notifications.egress import EgressPolicy, RefusedTarget, check_host, guarded
+
 
 class ChannelError(RuntimeError):
     """The channel did not take the notification; the message says what it answered."""
@@ -33,19 +35,44 @@ def describe(url: str) -> ChannelInfo | None:
 
 
 class ChannelSender(Protocol):
+    async def check(self, url: str) -> None:
+        """Raise ChannelError if the URL names a target it may not send to (a host inside our network).
+        A URL the sender does not understand at all is left to the channel's own validation."""
+
     async def send(self, url: str, *, title: str, body: str) -> None:
         """Deliver or raise ChannelError."""
 
 
 class AppriseSender:
+    def __init__(self, egress: EgressPolicy | None = None) -> None:
+        self.egress = egress or EgressPolicy()
+
+    async def check(self, url: str) -> None:
+        plugin = apprise.Apprise.instantiate(url)
+        if plugin is None:
+            return
+        try:
+            for host in _hosts(plugin):
+                await check_host(host, self.egress)
+        except RefusedTarget as exc:
+            raise ChannelError(str(exc)) from exc
+
     async def send(self, url: str, *, title: str, body: str) -> None:
+        await self.check(url)  # a clear reason for what the URL names; the guard covers what it resolves
         notifier = apprise.Apprise()
         if not notifier.add(url):
             raise ChannelError("not a channel URL Apprise understands")
         started = time.perf_counter()
-        result = await notifier.async_notify(body=body, title=title)
+        with guarded(self.egress):
+            result = await notifier.async_notify(body=body, title=title)
         if not result:
             raise ChannelError(_reason(result) or f"refused after {time.perf_counter() - started:.1f} s")
+
+
+def _hosts(plugin: object) -> list[str]:
+    """The hosts a channel URL names: its own, and an email channel's SMTP server."""
+    names = (getattr(plugin, attribute, None) for attribute in ("host", "smtp_host"))
+    return [name for name in names if isinstance(name, str) and name]
 
 
 def _reason(result: apprise.AppriseResult) -> str:

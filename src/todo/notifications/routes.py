@@ -13,8 +13,9 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo.deps import ContainerDep, CurrentUser, NowDep, SessionDep
+from todo.errors import InvalidInput
 from todo.notifications import service
-from todo.notifications.channels import ChannelError, describe
+from todo.notifications.channels import ChannelError, ChannelSender, describe
 from todo.notifications.models import Channel, DeliveryAttempt
 from todo.notifications.schemas import (
     FAILING_AFTER,
@@ -122,10 +123,15 @@ async def list_channels(user: CurrentUser, session: SessionDep) -> list[ChannelR
 
 @channels_router.put("", response_model=list[ChannelRead])
 async def replace_channels(
-    wanted: list[ChannelIn], user: CurrentUser, session: SessionDep, now: NowDep
+    wanted: list[ChannelIn], user: CurrentUser, session: SessionDep, now: NowDep, container: ContainerDep
 ) -> list[ChannelRead]:
     """Set your channels: any Apprise URL (`mailto://`, `json://` for a webhook, `ntfy://`, `slack://`
-    ...). Keep an existing channel by sending its `id` (its URL stays unless you send a new one)."""
+    ...). Keep an existing channel by sending its `id` (its URL stays unless you send a new one). A URL
+    whose host is inside our network (loopback, private addresses) is refused unless the operator allows
+    it."""
+    for index, item in enumerate(wanted):
+        if item.url is not None:
+            await _allowed(container.channel_sender, index, item.url)
     channels = await service.replace_channels(session, user=user, wanted=wanted, now=now)
     await session.commit()
     return await _channels_read(session, channels)
@@ -140,6 +146,13 @@ async def test_channels(
     await session.close()
     results = await asyncio.gather(*(_try(container, c) for c in channels))
     return list(results)
+
+
+async def _allowed(sender: ChannelSender, index: int, url: str) -> None:
+    try:
+        await sender.check(url)
+    except ChannelError as exc:
+        raise InvalidInput(f"{index}.url", f"is not allowed: {exc}") from exc
 
 
 async def _try(container: ContainerDep, channel: Channel) -> ChannelTestResult:

@@ -86,5 +86,8 @@ jwt_secret="<random>"
 if ! "$DRY_RUN"; then jwt_secret="$(openssl rand -hex 32)"; fi
 secret todo-secrets "database-url=$database_url" "jwt-secret=$jwt_secret"
 secret todo-valkey "host=$valkey_host:$valkey_port" "password=$valkey_password"
+dapr_token="<random>"
+if ! "$DRY_RUN"; then dapr_token="$(openssl rand -hex 24)"; fi
+secret todo-dapr-api-token "token=$dapr_token"
 
 say "Done. Next: deploy/platform/install.sh, then the app (docs/operations.md)."

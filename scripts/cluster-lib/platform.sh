@@ -52,6 +52,7 @@ platform_secrets() {
   ensure_secret todo-secrets generic todo-secrets \
     --from-literal=database-url="postgresql+asyncpg://todo:$pg_password@postgresql.$APP_NAMESPACE.svc.cluster.local:5432/todo" \
     --from-literal=jwt-secret="$(openssl rand -hex 32)" --from-literal=smoke-password="$(openssl rand -hex 12)"
+  ensure_secret todo-dapr-api-token generic todo-dapr-api-token --from-literal=token="$(openssl rand -hex 24)"
   ensure_secret todo-valkey generic todo-valkey \
     --from-literal=host="redis.$APP_NAMESPACE.svc.cluster.local:6379" --from-literal=password="$redis_password"
   if ! kubectl_ -n "$APP_NAMESPACE" get secret redis-tls >/dev/null 2>&1; then

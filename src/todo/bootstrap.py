@@ -211,11 +211,15 @@ def _publisher(
     settings: Settings, consumers: ConsumerRegistry, sessions: async_sessionmaker[AsyncSession]
 ) -> Publisher:
     if settings.transport is Transport.dapr:
-        return DaprPublisher(http_port=settings.dapr_http_port, pubsub=settings.dapr_pubsub)
+        return DaprPublisher(
+            http_port=settings.dapr_http_port, pubsub=settings.dapr_pubsub, headers=settings.dapr_headers
+        )
     return LocalTransport(consumers, sessions)
 
 
 def _state_store(settings: Settings) -> StateStore:
     if settings.transport is Transport.dapr:
-        return DaprStateStore(http_port=settings.dapr_http_port, store=settings.dapr_statestore)
+        return DaprStateStore(
+            http_port=settings.dapr_http_port, store=settings.dapr_statestore, headers=settings.dapr_headers
+        )
     return MemoryStateStore()

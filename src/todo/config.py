@@ -70,6 +70,10 @@ class Settings(BaseSettings):
         default="", description="Where the web UI finds the API; empty: this host's API port, or Dapr"
     )
     dapr_http_port: int = Field(default=3500, ge=1, le=65535, description="The sidecar's HTTP port")
+    dapr_api_token: SecretStr | None = Field(
+        default=None,
+        description="The token the sidecar requires on every call (Dapr's API token); none: it requires none",
+    )
     dapr_pubsub: str = Field(default="pubsub", description="The Dapr pub/sub component's name")
     dapr_statestore: str = Field(default="statestore", description="The Dapr state store component's name")
     channel_allowed_networks: list[str] = Field(
@@ -95,6 +99,12 @@ class Settings(BaseSettings):
         description="Test a pooled connection before use once it has sat idle this long (0: before every "
         "use); a connection in steady use is trusted, and a dead one found in use invalidates the pool",
     )
+
+    @property
+    def dapr_headers(self) -> dict[str, str]:
+        """What every call to the sidecar carries."""
+        token = self.dapr_api_token
+        return {"dapr-api-token": token.get_secret_value()} if token else {}
 
     @property
     def resolved_database_url(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ import httpx
 import uvicorn
 import yaml
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from todo.apps import create_api_app, create_notifications_app
 from todo.bootstrap import Container, build_container
@@ -56,6 +58,11 @@ def _localise(doc: dict[str, Any], servers: LocalServers) -> dict[str, Any]:
     kept = [m for m in kept if m["name"] not in local]
     doc["spec"]["metadata"] = kept + [{"name": name, "value": value} for name, value in local.items()]
     return doc
+
+
+# The API token every sidecar started here requires, as the chart's sidecars do (`dapr.io/api-token-secret`):
+# local runs exercise the same header on every call the apps make to their sidecars.
+API_TOKEN = secrets.token_urlsafe(24)
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,8 @@ def start_sidecar(
         "--placement-host-address", "",
         "--scheduler-host-address", "",
     ]  # fmt: skip
-    env = {**os.environ, "DAPR_HOST_IP": "127.0.0.1"}  # mDNS name resolution needs no default route then
+    # DAPR_HOST_IP: mDNS name resolution needs no default route then
+    env = {**os.environ, "DAPR_HOST_IP": "127.0.0.1", "DAPR_API_TOKEN": API_TOKEN}
     with log_file.open("ab") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     return Sidecar(app_id, http_port, grpc_port, metrics_port, process)
@@ -160,7 +168,12 @@ async def start_service(
     app_port, http_port = ports[0], ports[1]
     app_id = APP_IDS[role]
     settings = settings.model_copy(
-        update={"transport": Transport.dapr, "dapr_http_port": http_port, "app_id": app_id}
+        update={
+            "transport": Transport.dapr,
+            "dapr_http_port": http_port,
+            "app_id": app_id,
+            "dapr_api_token": SecretStr(API_TOKEN),
+        }
     )
     container = build_container(settings, role=role)
     for consumer in extra_consumers:
@@ -210,7 +223,7 @@ async def spawn_service(
     app_port, http_port = ports[0], ports[1]
     app_id = APP_IDS[role]
     env = {**os.environ, **_service_env(settings), "TODO_TRANSPORT": "dapr", "TODO_APP_ID": app_id,
-           "TODO_DAPR_HTTP_PORT": str(http_port)}  # fmt: skip
+           "TODO_DAPR_HTTP_PORT": str(http_port), "TODO_DAPR_API_TOKEN": API_TOKEN}  # fmt: skip
     process = _start_app(role, app_port, env, workdir / f"{app_id}.log", workers)
     sidecar = _sidecar_beside(daprd, app_id, ports, servers, workdir)
     service = ServiceProcess(sidecar, app_port, role, process)

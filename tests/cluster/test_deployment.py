@@ -204,3 +204,37 @@ def test_a_pod_whose_image_is_missing_is_named(cluster: Cluster) -> None:
         assert "todo.local/todo:no-such-tag" in named[0]
     finally:
         cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False, namespace="default")
+
+
+def test_a_users_channel_cannot_reach_inside_the_cluster(api: httpx.Client) -> None:
+    """The pod's own sidecar, a Service by its address, a Service by its name: each refused as it is saved."""
+    sign_up(api)
+    inside = [
+        ("json://127.0.0.1:3500/v1.0/publish/pubsub/task-completed", "127.0.0.1 is a loopback address"),
+        ("json://10.202.0.1/", "10.202.0.1 is a private address"),  # the Service range's first address
+        ("json://kubernetes.default.svc/api", "kubernetes.default.svc resolves to 10.202.0.1"),
+    ]
+    for url, why in inside:
+        answer = api.put("/api/me/channels", json=[{"url": url}])
+        assert answer.status_code == 422, (url, answer.text)
+        assert why in answer.json()["error"]["fields"][0]["reason"], answer.text
+    assert api.get("/api/me/channels").json() == []
+
+
+SIDECAR_CALL = """
+import os, sys, httpx
+token = {"dapr-api-token": os.environ["TODO_DAPR_API_TOKEN"]} if sys.argv[1] == "with" else {}
+print(httpx.get("http://127.0.0.1:3500/v1.0/metadata", headers=token).status_code)
+"""
+
+
+def test_a_sidecar_takes_no_call_without_its_api_token(cluster: Cluster) -> None:
+    for component in ("backend", "notifications"):
+        pod = cluster.pods(component)[0]["metadata"]["name"]
+
+        def call(with_token: str, pod: str = pod, component: str = component) -> str:
+            command = ("exec", pod, "-c", component, "--", "python", "-c", SIDECAR_CALL, with_token)
+            return cluster.kubectl(*command).strip()
+
+        assert call("without") == "401", component
+        assert call("with") == "200", component

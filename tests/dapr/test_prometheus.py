@@ -18,7 +18,7 @@ from tests.dapr.conftest import Stack
 from tests.dapr.test_pipeline import first_task_through
 from tests.deploy.test_monitoring import dashboard_queries
 from todo.config import Role
-from todo.dapr_local import Service
+from todo.dapr_local import API_TOKEN, Service
 from todo.platform.ports import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.dapr]
@@ -66,7 +66,10 @@ async def test_prometheus_scrapes_every_service_and_sidecar(
     async with httpx.AsyncClient(base_url=api.url, timeout=10) as http:
         await first_task_through(http, notifications, "prometheus@example.com", "Scraped")
         # Service invocation, so that the invocation series exist on both sidecars.
-        invoked = await http.get(f"{api.sidecar.url}/v1.0/invoke/todo-notifications/method/healthz")
+        invoke = f"{api.sidecar.url}/v1.0/invoke/todo-notifications/method/healthz"
+        refused = await http.get(invoke)  # the sidecar takes no call without its API token
+        assert refused.status_code == 401, refused.text
+        invoked = await http.get(invoke, headers={"dapr-api-token": API_TOKEN})
         assert invoked.status_code == 200, invoked.text
     config.write_text(yaml.safe_dump(scrape_config({"backend": api, "notifications": notifications})))
 

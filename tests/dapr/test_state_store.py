@@ -21,7 +21,10 @@ pytestmark = [pytest.mark.postgres, pytest.mark.dapr]
 
 async def _sidecar_store(stack: Stack) -> DaprStateStore:
     api = await stack.start(Role.api)
-    return DaprStateStore(http_port=api.sidecar.http_port, store=api.container.settings.dapr_statestore)
+    settings = api.container.settings
+    return DaprStateStore(
+        http_port=api.sidecar.http_port, store=settings.dapr_statestore, headers=settings.dapr_headers
+    )
 
 
 async def test_the_dapr_store_keeps_the_contract(stack: Stack) -> None:
@@ -51,7 +54,10 @@ async def _absent(store: DaprStateStore, key: str) -> bool:
 
 async def test_two_api_replicas_count_login_failures_together(stack: Stack) -> None:
     first, second = await stack.start(Role.api), await stack.start(Role.api)
-    store = DaprStateStore(http_port=first.sidecar.http_port, store=first.container.settings.dapr_statestore)
+    settings = first.container.settings
+    store = DaprStateStore(
+        http_port=first.sidecar.http_port, store=settings.dapr_statestore, headers=settings.dapr_headers
+    )
     await store.delete("login-client:127.0.0.1")  # Redis outlives test runs; this address is every test's
     await store.close()
     credentials = {"email": f"{uuid.uuid4().hex}@example.com", "password": "right-password-1"}

@@ -55,6 +55,7 @@ def test_provisioning_writes_the_secrets_the_chart_and_dapr_read_without_printin
     assert secrets == {
         values["existingSecret"]: ["database-url", "jwt-secret"],
         "todo-valkey": sorted(dapr_keys),
+        values["dapr"]["apiTokenSecret"]: ["token"],  # the key daprd reads its API token from
     }
     assert not any(re.search(r"(password|secret)=\S", line) for line in lines)
 

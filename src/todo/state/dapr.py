@@ -14,9 +14,18 @@ from todo.state.store import JSON, Entry, EtagMismatch, StateUnavailable
 
 
 class DaprStateStore:
-    def __init__(self, *, http_port: int, store: str, timeout_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        *,
+        http_port: int,
+        store: str,
+        headers: dict[str, str] | None = None,
+        timeout_seconds: float = 5.0,
+    ) -> None:
         self._http = httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{http_port}/v1.0/state/{store}", timeout=timeout_seconds
+            base_url=f"http://127.0.0.1:{http_port}/v1.0/state/{store}",
+            headers=headers,
+            timeout=timeout_seconds,
         )
 
     async def get(self, key: str) -> Entry | None:

@@ -41,7 +41,8 @@ class Backend:
             base, headers = settings.backend_url, {}
         elif settings.transport is Transport.dapr:
             # Dapr's HTTP proxy: the sidecar forwards any path to the app named in `dapr-app-id`.
-            base, headers = f"http://127.0.0.1:{settings.dapr_http_port}", {"dapr-app-id": BACKEND_APP_ID}
+            base = f"http://127.0.0.1:{settings.dapr_http_port}"
+            headers = {"dapr-app-id": BACKEND_APP_ID, **settings.dapr_headers}
         else:
             base, headers = f"http://127.0.0.1:{settings.api_port}", {}
         return cls(httpx.AsyncClient(base_url=base, headers=headers, timeout=10.0))

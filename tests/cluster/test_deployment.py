@@ -193,6 +193,8 @@ def test_a_pod_whose_image_is_missing_is_named(cluster: Cluster) -> None:
     try:
         cluster.kubectl("create", "secret", "generic", "todo-secrets", "--from-literal=database-url=sqlite+aiosqlite://",
                         "--from-literal=jwt-secret=" + "x" * 40, namespace=namespace)  # fmt: skip
+        token = "--from-literal=token=" + "t" * 32
+        cluster.kubectl("create", "secret", "generic", "todo-dapr-api-token", token, namespace=namespace)
         env = {**os.environ, "TODO_CLUSTER_NAMESPACE": namespace}
         result = subprocess.run([str(ROOT / "scripts/cluster"), "app", "--set", "image.tag=no-such-tag",
                                  "--set", "migration.enabled=false", "--timeout", "40s"], env=env,

@@ -259,11 +259,11 @@ async def test_a_send_is_checked_again_on_the_addresses_it_resolves(
     assert [r["message"] for r in webhooks[0].received] == ["reaches it"]
 
     refusing = AppriseSender(EgressPolicy())
-    monkeypatch.setattr(refusing, "check", _nothing_named)  # as if the URL had named a public host
+    monkeypatch.setattr(refusing, "_check_hosts", _nothing_named)  # as if the URL had named a public host
     with pytest.raises(ChannelError):
         await refusing.send(webhooks[0].url, title="t", body="stopped")
     assert [r["message"] for r in webhooks[0].received] == ["reaches it"]
 
 
-async def _nothing_named(_url: str) -> None:
+async def _nothing_named(_plugin: object) -> None:
     return None

@@ -49,24 +49,28 @@ class AppriseSender:
 
     async def check(self, url: str) -> None:
         plugin = apprise.Apprise.instantiate(url)
-        if plugin is None:
-            return
-        try:
-            for host in _hosts(plugin):
-                await check_host(host, self.egress)
-        except RefusedTarget as exc:
-            raise ChannelError(str(exc)) from exc
+        if plugin is not None:
+            await self._check_hosts(plugin)
 
     async def send(self, url: str, *, title: str, body: str) -> None:
-        await self.check(url)  # a clear reason for what the URL names; the guard covers what it resolves
-        notifier = apprise.Apprise()
-        if not notifier.add(url):
+        plugin = apprise.Apprise.instantiate(url)
+        if plugin is None:
             raise ChannelError("not a channel URL Apprise understands")
+        await self._check_hosts(plugin)  # a clear reason for what the URL names; the guard covers the rest
+        notifier = apprise.Apprise()
+        notifier.add(plugin)
         started = time.perf_counter()
         with guarded(self.egress):
             result = await notifier.async_notify(body=body, title=title)
         if not result:
             raise ChannelError(_reason(result) or f"refused after {time.perf_counter() - started:.1f} s")
+
+    async def _check_hosts(self, plugin: object) -> None:
+        try:
+            for host in _hosts(plugin):
+                await check_host(host, self.egress)
+        except RefusedTarget as exc:
+            raise ChannelError(str(exc)) from exc
 
 
 def _hosts(plugin: object) -> list[str]:

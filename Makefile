@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.install.stamp
 
-.PHONY: install run test lint typecheck pytest devstack-up devstack-down cluster cluster-down bench-stack bench bench-relay bench-reminders bench-pipeline screenshots lock clean
+.PHONY: install run test lint typecheck pytest devstack-up devstack-down cluster cluster-down bench-stack bench bench-relay bench-reminders bench-pipeline bench-floor screenshots lock clean
 
 install: $(STAMP)
 
@@ -71,6 +71,9 @@ bench-reminders: install bench-stack
 
 bench-pipeline: install bench-stack
 	env $$(scripts/devstack env) $(BIN)/python bench/event_pipeline.py
+
+bench-floor: install bench-stack
+	env $$(scripts/devstack env) $(BIN)/python bench/pipeline_floor.py
 
 screenshots: install devstack-up
 	env $$(scripts/devstack env) TODO_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q tests/web/test_browser.py

@@ -112,7 +112,12 @@ def create_notifications_app(container: Container) -> FastAPI:
     http_errors.install(app)
     app.include_router(health_router)
     if container.settings.transport is Transport.dapr:  # outermost but for Starlette's error handler
+        # PostgreSQL's autocommit sessions: a delivery its consumers can apply in one statement runs as one
+        one_statement = (
+            container.one_statement_sessions if container.engine.dialect.name == "postgresql" else None
+        )
         app.add_middleware(DaprDeliveries, registry=container.consumers, sessions=container.sessions,
+                           one_statement=one_statement,
                            max_body_bytes=container.settings.max_body_bytes)  # fmt: skip
     return app
 

@@ -2,6 +2,7 @@
 
 One upsert per batch: each task's newest event in the batch is written unless the projection already
 holds that version or a newer one (the check is the statement's own, so no row is read or locked first).
+That makes it safe on events seen before, so on PostgreSQL it can join the delivery's one statement.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Executable, func
+from sqlalchemy import ARRAY, Executable, Insert, Table, bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo.analytics.models import AnalyticsTask
 from todo.db import dialect_of, insert_or_merge
-from todo.events.consumers import Consumer
+from todo.events.consumers import Consumer, SetStatement
 from todo.events.envelope import (
     TASK_DELETED,
     TASK_TYPES,
@@ -70,7 +72,35 @@ async def handle_batch(events: Sequence[CloudEvent], session: AsyncSession) -> N
 
 @functools.cache
 def _upsert(dialect: str) -> Executable:
-    insert = insert_or_merge(dialect, AnalyticsTask)
+    return _newer_wins(insert_or_merge(dialect, AnalyticsTask))
+
+
+def in_one_statement(events: Sequence[CloudEvent]) -> SetStatement:
+    rows = newest_per_task(events)
+    return SetStatement(_UPSERT_ARRAYS, {f"analytics_{c}": [row[c] for row in rows] for c in _COLUMNS})
+
+
+_COLUMNS = (
+    "task_id",
+    "user_id",
+    "created_at",
+    "version",
+    "due_date",
+    "completed",
+    "completed_at",
+    "deleted_at",
+)
+
+
+def _upsert_arrays() -> Insert:
+    """PostgreSQL: the upsert of rows given as one array per column (`analytics_<column>`)."""
+    table: Table = AnalyticsTask.__table__  # type: ignore[assignment]
+    arrays = [bindparam(f"analytics_{c}", type_=ARRAY(table.c[c].type)) for c in _COLUMNS]
+    rows = func.unnest(*arrays).table_valued(*_COLUMNS).render_derived()
+    return _newer_wins(postgresql.insert(table).from_select(_COLUMNS, select(*rows.c)))
+
+
+def _newer_wins(insert: postgresql.Insert | sqlite.Insert) -> postgresql.Insert | sqlite.Insert:
     newer = insert.excluded
     return insert.on_conflict_do_update(
         index_elements=[AnalyticsTask.task_id],
@@ -85,6 +115,9 @@ def _upsert(dialect: str) -> Executable:
     )
 
 
+_UPSERT_ARRAYS = _upsert_arrays()
+
+
 async def handle(event: CloudEvent, session: AsyncSession) -> None:
     await handle_batch([event], session)
 
@@ -94,4 +127,5 @@ analytics_consumer = Consumer(
     topics=(Topic.task_created, Topic.task_updated, Topic.task_completed, Topic.task_deleted),
     handle=handle,
     handle_batch=handle_batch,
+    in_one_statement=in_one_statement,
 )

@@ -110,11 +110,12 @@ class DaprDeliveries:
 
     def __init__(
         self, app: ASGIApp, *, registry: ConsumerRegistry, sessions: async_sessionmaker[AsyncSession],
-        max_body_bytes: int,
+        max_body_bytes: int, one_statement: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:  # fmt: skip
         self.app = app
         self.registry = registry
         self.sessions = sessions
+        self.one_statement = one_statement  # see deliver_to_all
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -142,13 +143,30 @@ class DaprDeliveries:
             delivery = None
         if isinstance(delivery, dict) and isinstance(delivery.get("entries"), list):
             entries = [e if isinstance(e, dict) else {} for e in delivery["entries"]]
-            statuses = await _handle(self.registry, self.sessions, topic, [e.get("event") for e in entries])
+            statuses = await self._handle(topic, [e.get("event") for e in entries])
             _observe_hops(entries, received_at, answered_at=time.time())
             answers = [{"entryId": str(e.get("entryId", "")), "status": s.value}
                        for e, s in zip(entries, statuses, strict=True)]  # fmt: skip
             return json.dumps({"statuses": answers}).encode()
-        [status] = await _handle(self.registry, self.sessions, topic, [delivery])
+        [status] = await self._handle(topic, [delivery])
         return json.dumps({"status": status.value}).encode()
+
+    async def _handle(self, topic: str, payloads: list[Any]) -> list[DeliveryStatus]:
+        """Parse each delivery once and hand the batch to every consumer of the topic in this app.
+        Consumers are idempotent, so a RETRY redelivers harmlessly to those that already succeeded."""
+        statuses = [DeliveryStatus.SUCCESS] * len(payloads)
+        events: list[tuple[int, CloudEvent]] = []
+        for index, payload in enumerate(payloads):
+            try:
+                events.append((index, parse_cloudevent(payload, topic=topic)))
+            except MalformedEvent as exc:
+                log.error("dropping a malformed delivery", extra={"topic": topic, "why": str(exc)})
+                statuses[index] = DeliveryStatus.DROP
+        answered = await deliver_to_all(self.registry.for_topic(topic), [e for _, e in events], self.sessions,
+                                        one_statement=self.one_statement)  # fmt: skip
+        for (index, _), status in zip(events, answered, strict=True):
+            statuses[index] = status
+        return statuses
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:
@@ -172,25 +190,6 @@ async def _respond(send: Send, status: int, body: bytes) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-async def _handle(
-    registry: ConsumerRegistry, sessions: async_sessionmaker[AsyncSession], topic: str, payloads: list[Any]
-) -> list[DeliveryStatus]:
-    """Parse each delivery once and hand the batch to every consumer of the topic in this app. Consumers
-    are idempotent, so a RETRY redelivers harmlessly to those that already succeeded."""
-    statuses = [DeliveryStatus.SUCCESS] * len(payloads)
-    events: list[tuple[int, CloudEvent]] = []
-    for index, payload in enumerate(payloads):
-        try:
-            events.append((index, parse_cloudevent(payload, topic=topic)))
-        except MalformedEvent as exc:
-            log.error("dropping a malformed delivery", extra={"topic": topic, "why": str(exc)})
-            statuses[index] = DeliveryStatus.DROP
-    answered = await deliver_to_all(registry.for_topic(topic), [e for _, e in events], sessions)
-    for (index, _), status in zip(events, answered, strict=True):
-        statuses[index] = status
-    return statuses
 
 
 def _observe_hops(entries: list[dict[str, Any]], received_at: float, *, answered_at: float) -> None:

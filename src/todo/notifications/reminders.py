@@ -14,13 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Executable, select
+from sqlalchemy import ARRAY, Executable, Insert, Table, bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo import wakeups
 from todo.auth.models import User
 from todo.db import dialect_of, insert_or_merge
-from todo.events.consumers import Consumer
+from todo.events.consumers import Consumer, SetStatement
 from todo.events.envelope import (
     TASK_CREATED,
     TASK_DELETED,
@@ -109,12 +110,40 @@ async def _advance_sources(session: AsyncSession, changes: list[_Change]) -> lis
 
 @functools.cache
 def _advance(dialect: str) -> Executable:
-    insert = insert_or_merge(dialect, ReminderSource)
+    return _newer_wins(insert_or_merge(dialect, ReminderSource)).returning(ReminderSource.task_id)
+
+
+def in_one_statement(events: Sequence[CloudEvent]) -> SetStatement | None:
+    """Creations with no due time have nothing to remind of: the schedule only records their versions, in
+    one statement. Any other change reads the task's pending reminders: the transaction."""
+    changes = _newest_changes(events)
+    if any(c.event.type != TASK_CREATED.type or c.due is not None for c in changes):
+        return None
+    params = {
+        "reminders_task_id": [c.task_id for c in changes],
+        "reminders_version": [c.version for c in changes],
+    }
+    return SetStatement(_ADVANCE_ARRAYS, params)
+
+
+def _advance_arrays() -> Insert:
+    """PostgreSQL: `_advance` for rows given as one array per column (`reminders_<column>`), returning
+    nothing."""
+    table: Table = ReminderSource.__table__  # type: ignore[assignment]
+    arrays = [bindparam(f"reminders_{c}", type_=ARRAY(table.c[c].type)) for c in ("task_id", "version")]
+    rows = func.unnest(*arrays).table_valued("task_id", "version").render_derived()
+    return _newer_wins(postgresql.insert(table).from_select(["task_id", "version"], select(*rows.c)))
+
+
+def _newer_wins(insert: postgresql.Insert | sqlite.Insert) -> postgresql.Insert | sqlite.Insert:
     return insert.on_conflict_do_update(
         index_elements=[ReminderSource.task_id],
         set_={"version": insert.excluded.version},
         where=ReminderSource.version < insert.excluded.version,
-    ).returning(ReminderSource.task_id)
+    )
+
+
+_ADVANCE_ARRAYS = _advance_arrays()
 
 
 async def _owners(session: AsyncSession, changes: list[_Change]) -> dict[uuid.UUID, User]:
@@ -197,4 +226,5 @@ reminder_schedule_consumer = Consumer(
     topics=(Topic.task_created, Topic.task_updated, Topic.task_completed, Topic.task_deleted),
     handle=handle,
     handle_batch=handle_batch,
+    in_one_statement=in_one_statement,
 )

@@ -40,7 +40,14 @@ remove_new_iptables_tables() {
 unmount_cluster() {
   local mounted
   mounted="$(findmnt -rn -o TARGET | sed -nE "\#^($STATE|$RUN|/run/netns/cni-|/var/run/netns/cni-)#p" | sort -r)"
-  [ -z "$mounted" ] || xargs -r -n1 umount -l <<<"$mounted"
+  # A target listed twice is mounted twice: unmount while it is mounted. One that cannot be reached (a
+  # later bind mount of /run/netns onto itself, as `ip netns add` makes, hides those below it) is left.
+  local target
+  for target in $mounted; do
+    while mountpoint -q "$target"; do
+      umount -l "$target" 2>/dev/null || { say "left mounted (hidden by a later mount): $target"; break; }
+    done
+  done
   local ns
   for ns in /run/netns/cni-*; do [ -e "$ns" ] && ip netns delete "${ns##*/}"; done
   return 0

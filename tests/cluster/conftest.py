@@ -30,6 +30,7 @@ class Cluster:
     kubeconfig: str
     kubectl_path: str
     helm_path: str
+    containerd: str  # the node's containerd socket (its images, for `ctr`)
 
     def kubectl(self, *args: str, namespace: str | None = None, check: bool = True) -> str:
         return self._run(self.kubectl_path, *args, namespace=namespace, check=check).stdout
@@ -61,7 +62,8 @@ def cluster() -> Iterator[Cluster]:
 
 def _cluster() -> Cluster:
     needed = ["TODO_CLUSTER_API_URL", "TODO_CLUSTER_WEB_URL", "TODO_CLUSTER_HOST_ADDRESS",
-              "TODO_CLUSTER_KUBECONFIG", "TODO_CLUSTER_KUBECTL", "TODO_CLUSTER_HELM"]  # fmt: skip
+              "TODO_CLUSTER_KUBECONFIG", "TODO_CLUSTER_KUBECTL", "TODO_CLUSTER_HELM",
+              "TODO_CLUSTER_CONTAINERD"]  # fmt: skip
     missing = [name for name in needed if not os.environ.get(name)]
     if missing:
         message = f"{', '.join(missing)} not set: run `make test` (scripts/cluster all, then its env)"
@@ -73,7 +75,7 @@ def _cluster() -> Cluster:
                    host_address=env["TODO_CLUSTER_HOST_ADDRESS"],
                    namespace=env.get("TODO_CLUSTER_NAMESPACE", "todo"),
                    kubeconfig=env["TODO_CLUSTER_KUBECONFIG"], kubectl_path=env["TODO_CLUSTER_KUBECTL"],
-                   helm_path=env["TODO_CLUSTER_HELM"])  # fmt: skip
+                   helm_path=env["TODO_CLUSTER_HELM"], containerd=env["TODO_CLUSTER_CONTAINERD"])  # fmt: skip
 
 
 @dataclass

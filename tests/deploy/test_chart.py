@@ -153,6 +153,21 @@ def test_the_migration_runs_as_a_hook_before_install_and_upgrade(helm: str) -> N
     assert job["spec"]["template"]["spec"]["containers"][0]["args"] == ["migrate"]
 
 
+@pytest.mark.parametrize("values", VALUES)
+def test_a_rollout_adds_a_pod_before_it_drains_one(helm: str, values: str | None) -> None:
+    """Zero failed requests across an upgrade (proved on the cluster by tests/cluster/test_upgrade.py): no
+    pod leaves before its successor is ready, and a leaving one serves through its drain, sidecar too."""
+    _, docs = render(helm, values)
+    for deployment in (d for d in docs if d["kind"] == "Deployment"):
+        name = deployment["metadata"]["name"]
+        assert deployment["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}, name
+        pod = deployment["spec"]["template"]
+        [app] = pod["spec"]["containers"]
+        assert app["lifecycle"]["preStop"]["exec"]["command"] == ["sleep", "5"], name
+        assert pod["metadata"]["annotations"]["dapr.io/block-shutdown-duration"] == "5s", name
+        assert pod["spec"]["terminationGracePeriodSeconds"] >= 5 + 20, name  # the drain, then uvicorn's grace
+
+
 def _pod_specs(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Every pod the chart makes (Deployments, the hook Job, the test Pod), by kind/name."""
     specs = {}

@@ -1,0 +1,189 @@
+"""Upgrades as the pipeline's deploy step runs them (`helm upgrade --atomic --wait`), on the real cluster and
+under steady traffic: a new image rolls every Deployment without a failed request or a lost event; a broken
+image is refused and rolled back while traffic goes on."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from tests.cluster.conftest import ROOT, Cluster
+from tests.cluster.test_deployment import wait_for
+
+pytestmark = pytest.mark.cluster
+CHART = ROOT / "deploy/helm/todo"
+DEPLOYMENTS = ("todo-backend", "todo-notifications", "todo-frontend")
+LONGEST_SILENCE_SECONDS = 2.0  # between two answered requests: "traffic never stops"
+
+
+@dataclass
+class SteadyTraffic:
+    """Creates a task and reads it back, over and over from a few threads, through the API's Service until
+    stopped. Each request opens its own connection, as kube-proxy balances connections, not requests:
+    a kept-alive connection would stay with one pod however the Service changes."""
+
+    api_url: str
+    token: str
+    threads: int = 6
+    created: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    answered_at: list[float] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _workers: list[threading.Thread] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __enter__(self) -> SteadyTraffic:
+        self._workers = [
+            threading.Thread(target=self._run, args=(n,), daemon=True) for n in range(self.threads)
+        ]
+        for worker in self._workers:
+            worker.start()
+        wait_for(lambda: len(self.answered_at) >= 50, 60, "steady traffic before the upgrade")
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        for worker in self._workers:
+            worker.join(timeout=30)
+
+    def _run(self, n: int) -> None:
+        headers = {"authorization": f"Bearer {self.token}"}
+        limits = httpx.Limits(max_keepalive_connections=0)
+        with httpx.Client(base_url=self.api_url, headers=headers, timeout=10, limits=limits) as api:
+            count = 0
+            while not self._stop.is_set():
+                count += 1
+                self._request(api, "POST", "/api/tasks", json={"title": f"steady {n}.{count}"})
+
+    def _request(self, api: httpx.Client, method: str, path: str, **kwargs: object) -> None:
+        try:
+            answer = api.request(method, path, **kwargs)  # type: ignore[arg-type]
+        except httpx.HTTPError as exc:
+            self._note(failure=f"{method} {path}: {type(exc).__name__}: {exc}")
+            return
+        expected = 201 if method == "POST" else 200
+        if answer.status_code != expected:
+            self._note(failure=f"{method} {path}: {answer.status_code} {answer.text[:200]}")
+            return
+        self._note()
+        if method == "POST":
+            task_id = answer.json()["id"]
+            with self._lock:
+                self.created.append(task_id)
+            self._request(api, "GET", f"/api/tasks/{task_id}")
+
+    def _note(self, failure: str | None = None) -> None:
+        with self._lock:
+            if failure:
+                self.failures.append(failure)
+            else:
+                self.answered_at.append(time.monotonic())
+
+    def longest_silence(self) -> float:
+        times = sorted(self.answered_at)
+        return max((b - a for a, b in itertools.pairwise(times)), default=0.0)
+
+    def rate(self) -> float:
+        return len(self.answered_at) / max(self.answered_at[-1] - self.answered_at[0], 1e-9)
+
+
+def signed_up_token(cluster: Cluster) -> str:
+    email = f"{uuid.uuid4().hex[:12]}@example.com"
+    answer = httpx.post(
+        f"{cluster.api_url}/api/auth/register", json={"email": email, "password": "password123"}
+    )
+    assert answer.status_code == 201, answer.text
+    token: str = answer.json()["access_token"]
+    return token
+
+
+def deployed_tag(cluster: Cluster) -> str:
+    values = json.loads(cluster.helm("get", "values", "todo", "--all", "-o", "json").stdout)
+    tag: str = values["image"]["tag"]
+    return tag
+
+
+def deployment_images(cluster: Cluster) -> dict[str, str]:
+    found = json.loads(
+        cluster.kubectl("get", "deployments", "-l", "app.kubernetes.io/name=todo", "-o", "json")
+    )
+    return {
+        d["metadata"]["name"]: next(c["image"] for c in d["spec"]["template"]["spec"]["containers"])
+        for d in found["items"]
+    }
+
+
+def pod_names(cluster: Cluster) -> set[str]:
+    return {
+        p["metadata"]["name"] for name in ("backend", "notifications", "frontend") for p in cluster.pods(name)
+    }
+
+
+def upgrade(cluster: Cluster, *settings: str, timeout: str) -> subprocess.CompletedProcess[str]:
+    """The deploy step of .github/workflows/deploy.yml, with this cluster's values."""
+    sets = [arg for setting in settings for arg in ("--set", setting)]
+    return cluster.helm("upgrade", "todo", str(CHART), "-f", str(CHART / "values-local.yaml"), *sets,
+                        "--atomic", "--wait", "--timeout", timeout)  # fmt: skip
+
+
+def stats_created(api_url: str, token: str) -> int:
+    answer = httpx.get(f"{api_url}/api/stats", headers={"authorization": f"Bearer {token}"}, timeout=10)
+    created: int = answer.json()["totals"]["created"]
+    return created
+
+
+def test_a_new_image_rolls_out_without_a_failed_request_or_a_lost_event(cluster: Cluster) -> None:
+    current = deployed_tag(cluster)  # scripts/cluster's, or this test's from an earlier run: take the other
+    new = current.removesuffix("-next") if current.endswith("-next") else current + "-next"
+    image = "todo.local/todo"
+    ctr = ["ctr", "--address", cluster.containerd, "-n", "k8s.io"]
+    tagged = subprocess.run([*ctr, "images", "tag", "--force", f"{image}:{current}", f"{image}:{new}"],
+                            capture_output=True, text=True)  # fmt: skip
+    assert tagged.returncode == 0, tagged.stderr
+    token = signed_up_token(cluster)
+    old_pods = pod_names(cluster)
+
+    with SteadyTraffic(cluster.api_url, token) as traffic:
+        result = upgrade(cluster, f"image.tag={new}", timeout="5m")
+        answered = len(traffic.answered_at)  # and on, on the new pods alone
+        wait_for(lambda: len(traffic.answered_at) >= answered + 50, 60, "traffic after the rollout")
+    assert result.returncode == 0, result.stderr
+    assert deployment_images(cluster) == {name: f"{image}:{new}" for name in DEPLOYMENTS}
+    wait_for(lambda: not pod_names(cluster) & old_pods, 60, "every old pod gone (each drains first)")
+    assert len(pod_names(cluster)) >= 6
+    assert traffic.failures == [], f"{len(traffic.failures)} failed: {traffic.failures[:5]}"
+    assert traffic.longest_silence() < LONGEST_SILENCE_SECONDS, (
+        f"silent for {traffic.longest_silence():.1f} s"
+    )
+    print(f"\n{len(traffic.answered_at)} requests at {traffic.rate():.0f}/s, none failed")  # the figure
+    # every created task's event reached the analytics projection, once
+    created = len(traffic.created)
+    wait_for(lambda: stats_created(cluster.api_url, token) >= created, 120, "the analytics projection")
+    assert stats_created(cluster.api_url, token) == created
+
+
+def test_a_broken_image_is_rolled_back_while_traffic_goes_on(cluster: Cluster) -> None:
+    before = deployment_images(cluster)
+    token = signed_up_token(cluster)
+    with SteadyTraffic(cluster.api_url, token) as traffic:
+        # without the migration hook, which would refuse the image first: the Deployments meet it themselves
+        result = upgrade(cluster, "image.tag=no-such-tag", "migration.enabled=false", timeout="60s")
+    assert result.returncode != 0
+    assert "has been rolled back" in result.stderr, result.stderr
+    status = json.loads(cluster.helm("status", "todo", "-o", "json").stdout)
+    assert status["info"]["status"] == "deployed"
+    assert deployment_images(cluster) == before
+    for name in DEPLOYMENTS:
+        cluster.kubectl("rollout", "status", f"deployment/{name}", "--timeout=120s")
+    assert traffic.failures == [], f"{len(traffic.failures)} failed: {traffic.failures[:5]}"
+    assert traffic.longest_silence() < LONGEST_SILENCE_SECONDS, (
+        f"silent for {traffic.longest_silence():.1f} s"
+    )

@@ -1,6 +1,7 @@
 """Upgrades as the pipeline's deploy step runs them (`helm upgrade --atomic --wait`), on the real cluster and
 under steady traffic: a new image rolls every Deployment without a failed request or a lost event; a broken
-image is refused and rolled back while traffic goes on."""
+image is refused and rolled back while traffic goes on. And the disruptions a node drain makes: an eviction
+that would leave a service without a ready pod is refused."""
 
 from __future__ import annotations
 
@@ -187,3 +188,32 @@ def test_a_broken_image_is_rolled_back_while_traffic_goes_on(cluster: Cluster) -
     assert traffic.longest_silence() < LONGEST_SILENCE_SECONDS, (
         f"silent for {traffic.longest_silence():.1f} s"
     )
+
+
+def evict(cluster: Cluster, pod: str) -> subprocess.CompletedProcess[str]:
+    """The Eviction API, as `kubectl drain` and a node upgrade call it (it honours PodDisruptionBudgets)."""
+    body = json.dumps({"apiVersion": "policy/v1", "kind": "Eviction",
+                       "metadata": {"name": pod, "namespace": cluster.namespace}})  # fmt: skip
+    path = f"/api/v1/namespaces/{cluster.namespace}/pods/{pod}/eviction"
+    env = {"KUBECONFIG": cluster.kubeconfig, "PATH": "/usr/bin:/bin"}
+    return subprocess.run([cluster.kubectl_path, "create", "--raw", path, "-f", "-"], input=body, env=env,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+
+
+def test_an_eviction_that_would_leave_no_ready_api_pod_is_refused(cluster: Cluster) -> None:
+    first, second = sorted(p["metadata"]["name"] for p in cluster.pods("backend"))[:2]
+    assert evict(cluster, first).returncode == 0  # one of two may go: its budget allows it
+    refused = evict(cluster, second)  # before the first one's successor is ready
+    assert refused.returncode != 0
+    assert "disruption budget" in refused.stderr, refused.stderr
+    assert httpx.get(f"{cluster.api_url}/readyz", timeout=10).status_code == 200  # the second one serves
+    ready = wait_for(lambda: len(ready_pods(cluster, "backend")) >= 2 and ready_pods(cluster, "backend"), 180,
+                     "the evicted pod's successor ready")  # fmt: skip
+    assert first not in ready
+    assert second in ready  # it was never evicted
+
+
+def ready_pods(cluster: Cluster, component: str) -> set[str]:
+    """Pods serving and staying: ready, and not on their way out."""
+    return {p["metadata"]["name"] for p in cluster.pods(component) if "deletionTimestamp" not in p["metadata"]
+            and all(s["ready"] for s in p["status"]["containerStatuses"])}  # fmt: skip

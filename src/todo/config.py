@@ -93,6 +93,11 @@ class Settings(BaseSettings):
         gt=0,
         description="How long a request waits for a pooled connection before it is answered 503",
     )
+    db_connect_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How long opening a database connection may take before the request is answered 503",
+    )
     db_pool_ping_idle_seconds: float = Field(
         default=1.0,
         ge=0,

@@ -6,6 +6,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
@@ -16,6 +17,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 from todo.config import Settings
+from todo.errors import DatabaseUnavailable
 from todo.wakeups import WakingSession
 
 NAMING_CONVENTION = {
@@ -101,7 +103,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
         _serialize_sqlite_writes(engine)
         return engine
     if settings.db_pool_size == 0:
-        return create_async_engine(url, poolclass=NullPool)
+        engine = create_async_engine(url, poolclass=NullPool)
+        _connect_within(engine, settings.db_connect_timeout_seconds)
+        return engine
     engine = create_async_engine(
         url,
         pool_size=settings.db_pool_size,
@@ -109,7 +113,25 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_timeout=settings.db_pool_timeout_seconds,
     )
     _ping_when_idle(engine, settings.db_pool_ping_idle_seconds)
+    _connect_within(engine, settings.db_connect_timeout_seconds)
     return engine
+
+
+# A connection refused (nothing listening: a restart), dropped, timed out, or refused by a server starting up
+# or shutting down
+_UNREACHABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError)
+
+
+def _connect_within(engine: AsyncEngine, seconds: float) -> None:
+    """Opening a connection takes at most `seconds`, and a database that cannot be reached is said as
+    DatabaseUnavailable (a 503 with Retry-After), not as whatever the driver raised (a 500)."""
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _connect(dialect: Dialect, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        try:
+            return dialect.connect(*cargs, **{**cparams, "timeout": seconds})
+        except _UNREACHABLE as exc:
+            raise DatabaseUnavailable(type(exc).__name__) from exc
 
 
 def _ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:

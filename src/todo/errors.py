@@ -38,6 +38,17 @@ class RateLimited(DomainError):
         self.retry_after = retry_after
 
 
+class DatabaseUnavailable(DomainError):
+    """The database refused, dropped or did not answer a connection (a restart, a failover): try again."""
+
+    status = 503
+    code = "database_unavailable"
+    retry_after = 2
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"the database cannot be reached ({why}); retry shortly")
+
+
 @dataclass(frozen=True)
 class FieldProblem:
     field: str

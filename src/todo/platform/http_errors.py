@@ -9,10 +9,18 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
-from todo.errors import DomainError, FieldProblem, InvalidInput, RateLimited, Unauthorized
+from todo.errors import (
+    DatabaseUnavailable,
+    DomainError,
+    FieldProblem,
+    InvalidInput,
+    RateLimited,
+    Unauthorized,
+)
 from todo.platform.logging import request_id
 
 log = logging.getLogger(__name__)
@@ -54,7 +62,7 @@ def error_response(
 
 def domain_error_response(exc: DomainError) -> JSONResponse:
     headers: dict[str, str] = {}
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | DatabaseUnavailable):
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
@@ -92,6 +100,13 @@ def install(app: FastAPI) -> None:
         log.warning("no database connection came free in time: %s", exc)
         message = "the database is busy: retry shortly"
         return error_response(503, message, code="database_busy", headers={"Retry-After": "1"})
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated:  # the connection died under a statement: the server went away
+            log.warning("the database connection was lost: %s", exc.orig)
+            return domain_error_response(DatabaseUnavailable("the connection was lost"))
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -1,13 +1,17 @@
 """Parts of the platform lost under the running app, as users meet it: PostgreSQL restarted (the API says so
-at once, loses nothing, and its outbox drains when the database is back)."""
+at once, loses nothing, and its outbox drains when the database is back); a Kafka broker lost under writes
+(nothing lost, each task's events in order)."""
 
 from __future__ import annotations
+
+import json
+import threading
 
 import httpx
 import pytest
 
 from tests.cluster.conftest import Cluster
-from tests.cluster.test_deployment import sign_up, wait_for
+from tests.cluster.test_deployment import KAFKA_TOOLS, sign_up, wait_for
 
 pytestmark = pytest.mark.cluster
 
@@ -55,3 +59,62 @@ def test_a_postgresql_restart_is_a_clear_503_and_loses_nothing(cluster: Cluster,
     total = wait_for(lambda: (n := api.get("/api/stats").json()["totals"]["created"]) >= len(created) and n,
                      120, "the outbox drained into the analytics projection")  # fmt: skip
     assert total == len(created)
+
+
+def versions_in_kafka(cluster: Cluster, topic: str, task_ids: set[str]) -> dict[str, list[int]]:
+    """Each task's event versions on `topic`, in the order Kafka keeps them (one task, one partition), read
+    from the beginning by Kafka's own console consumer in a broker pod."""
+    consumer = "org.apache.kafka.tools.consumer.ConsoleConsumer"
+    out = cluster.kubectl("exec", "redpanda-0", "-c", "kafka", "--", *KAFKA_TOOLS, consumer,
+                          "--bootstrap-server", "localhost:9093", "--topic", topic, "--from-beginning",
+                          "--timeout-ms", "15000")  # fmt: skip
+    found: dict[str, list[int]] = {task_id: [] for task_id in task_ids}
+    for line in out.splitlines():
+        if line.startswith("{") and (event := json.loads(line)).get("subject") in task_ids:
+            found[event["subject"]].append(event["data"]["version"])
+    return found
+
+
+def test_a_kafka_broker_lost_under_writes_loses_nothing_and_keeps_each_tasks_order(
+    cluster: Cluster, api: httpx.Client
+) -> None:
+    sign_up(api)
+    tasks: list[str] = []
+    failures: list[str] = []
+
+    def write() -> None:  # each task: created, then three edits (versions 2, 3, 4 on task-updated)
+        with httpx.Client(base_url=api.base_url, headers=api.headers, timeout=10) as client:
+            for n in range(40):
+                created = client.post("/api/tasks", json={"title": f"through the brokers {n}"})
+                if created.status_code != 201:
+                    failures.append(created.text)
+                    continue
+                tasks.append(created.json()["id"])
+                for edit in range(3):
+                    edited = client.patch(f"/api/tasks/{tasks[-1]}", json={"title": f"edit {edit} of {n}"})
+                    if edited.status_code != 200:
+                        failures.append(edited.text)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    wait_for(lambda: len(tasks) >= 10, 60, "the first writes")
+    cluster.kubectl("delete", "pod", "redpanda-1", "--wait=false")  # a broker, under the writes
+    writer.join(timeout=300)
+    assert failures == []
+    assert len(tasks) == 40
+    created = wait_for(lambda: (n := api.get("/api/stats").json()["totals"]["created"]) >= 40 and n, 180,
+                       "every creation through Kafka to the analytics projection")  # fmt: skip
+    assert created == 40
+    cluster.kubectl("rollout", "status", "statefulset/redpanda", "--timeout=180s")
+    ids = set(tasks)
+
+    def every_edit() -> dict[str, list[int]] | None:
+        found = versions_in_kafka(cluster, "task-updated", ids)
+        return found if all(len(versions) >= 3 for versions in found.values()) else None
+
+    in_kafka = wait_for(every_edit, 120, "every edit in Kafka")
+    for task_id, versions in in_kafka.items():
+        once_each = [
+            v for i, v in enumerate(versions) if i == 0 or versions[i - 1] != v
+        ]  # a retry may repeat
+        assert once_each == [2, 3, 4], (task_id, versions)

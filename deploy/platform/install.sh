@@ -64,9 +64,15 @@ if ! skipped monitoring; then
 fi
 
 say "Dapr $DAPR_CHART_VERSION (namespace dapr-system)"
+# A pod that asks for a sidecar (our chart labels them dapr-sidecar=required) is not created without one:
+# while the injector is away its creation is refused and retried, where Dapr's default (Ignore) would start
+# it bare for good. Only those pods: the control plane's own must start while the injector is away.
 run helm upgrade --install dapr "$DAPR_CHART" --version "$DAPR_CHART_VERSION" \
   --namespace dapr-system --create-namespace "${DAPR_VALUES[@]}" \
-  --set global.ha.enabled=true --set global.mtls.enabled=true --wait --timeout 10m
+  --set global.ha.enabled=true --set global.mtls.enabled=true \
+  --set dapr_sidecar_injector.webhookFailurePolicy=Fail \
+  --set-json 'dapr_sidecar_injector.objectSelector={"matchLabels":{"dapr-sidecar":"required"}}' \
+  --wait --timeout 10m
 
 if ! skipped redpanda; then
   say "Redpanda $REDPANDA_CHART_VERSION (namespace $NAMESPACE, 3 brokers on $STORAGE_CLASS)"

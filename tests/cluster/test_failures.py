@@ -1,6 +1,7 @@
 """Parts of the platform lost under the running app, as users meet it: PostgreSQL restarted (the API says so
 at once, loses nothing, and its outbox drains when the database is back); a Kafka broker lost under writes
-(nothing lost, each task's events in order)."""
+(nothing lost, each task's events in order); Dapr's Sentry and sidecar injector away (the running services
+go on; a pod started meanwhile waits and gets its sidecar once they are back)."""
 
 from __future__ import annotations
 
@@ -118,3 +119,52 @@ def test_a_kafka_broker_lost_under_writes_loses_nothing_and_keeps_each_tasks_ord
             v for i, v in enumerate(versions) if i == 0 or versions[i - 1] != v
         ]  # a retry may repeat
         assert once_each == [2, 3, 4], (task_id, versions)
+
+
+CONTROL_PLANE = ("deployment/dapr-sentry", "deployment/dapr-sidecar-injector")
+
+
+def test_without_sentry_and_the_injector_services_go_on_and_a_new_pod_waits_for_its_sidecar(
+    cluster: Cluster, api: httpx.Client
+) -> None:
+    sign_up(api)
+    replicas = {
+        name: cluster.kubectl("get", name, "-o", "jsonpath={.spec.replicas}", namespace="dapr-system")
+        for name in CONTROL_PLANE
+    }
+    frontend = {p["metadata"]["name"] for p in cluster.pods("frontend")}
+    try:
+        for name in CONTROL_PLANE:
+            cluster.kubectl("scale", name, "--replicas=0", namespace="dapr-system")
+        for label in ("dapr-sentry", "dapr-sidecar-injector"):
+            gone = ("wait", "--for=delete", "pod", "-l", f"app={label}", "--timeout=120s")
+            cluster.kubectl(*gone, namespace="dapr-system")
+        # a pod started meanwhile: the injector cannot give it a sidecar, so it is not created yet
+        cluster.kubectl("delete", "pod", sorted(frontend)[0], "--wait=false")
+        # the running services go on: a task through the API, its event through the sidecars and Kafka
+        task = api.post("/api/tasks", json={"title": "while the control plane is away"})
+        assert task.status_code == 201, task.text
+        wait_for(lambda: api.get("/api/stats").json()["totals"]["created"] == 1, 90, "the event consumed")
+        refused = wait_for(lambda: "dapr-sidecar-injector" in (e := frontend_events(cluster)) and e, 60,
+                           "the new pod's creation refused while the injector is away")  # fmt: skip
+        assert "FailedCreate" in refused
+    finally:
+        for name, count in replicas.items():
+            cluster.kubectl("scale", name, f"--replicas={count}", namespace="dapr-system")
+    for name in CONTROL_PLANE:
+        cluster.kubectl("rollout", "status", name, "--timeout=180s", namespace="dapr-system")
+    wait_for(lambda: len(new_frontend_pods(cluster, frontend)) == 1, 180, "the new pod, with its sidecar")
+    [pod] = new_frontend_pods(cluster, frontend)
+    assert pod["metadata"]["labels"]["dapr.io/sidecar-injected"] == "true"
+    assert "daprd" in {c["name"] for c in pod["spec"]["containers"]}
+
+
+def frontend_events(cluster: Cluster) -> str:
+    return cluster.kubectl("get", "events", "--field-selector", "involvedObject.kind=ReplicaSet",
+                           "-o", "custom-columns=REASON:.reason,MESSAGE:.message")  # fmt: skip
+
+
+def new_frontend_pods(cluster: Cluster, old: set[str]) -> list[dict[str, object]]:
+    """The frontend pods started since `old`, ready with every container."""
+    return [p for p in cluster.pods("frontend") if p["metadata"]["name"] not in old
+            and all(s["ready"] for s in p["status"]["containerStatuses"])]  # fmt: skip

@@ -165,6 +165,7 @@ def test_a_rollout_adds_a_pod_before_it_drains_one(helm: str, values: str | None
         [app] = pod["spec"]["containers"]
         assert app["lifecycle"]["preStop"]["exec"]["command"] == ["sleep", "5"], name
         assert pod["metadata"]["annotations"]["dapr.io/block-shutdown-duration"] == "5s", name
+        assert pod["metadata"]["labels"]["dapr-sidecar"] == "required", name  # see deploy/platform/install.sh
         assert pod["spec"]["terminationGracePeriodSeconds"] >= 5 + 20, name  # the drain, then uvicorn's grace
 
 

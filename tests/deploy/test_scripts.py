@@ -87,6 +87,9 @@ def test_the_platform_gets_pinned_charts_and_every_topic_with_three_replicas() -
     assert daprd is not None
     assert f"--version {daprd[1]} " in installs["dapr"]  # the control plane the tested daprd belongs to
     assert "global.mtls.enabled=true" in installs["dapr"]
+    # a pod of ours is not created without its sidecar; the control plane's own pods are not held
+    assert "dapr_sidecar_injector.webhookFailurePolicy=Fail" in installs["dapr"]
+    assert '{"matchLabels":{"dapr-sidecar":"required"}}' in installs["dapr"]
     created = {c.split()[11]: c for c in run if "rpk topic create" in c}
     assert set(created) == {t.value for t in Topic} | {"dead-letters"}
     assert all("--replicas 3" in c and "min.insync.replicas=2" in c for c in created.values())

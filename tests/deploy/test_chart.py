@@ -155,8 +155,9 @@ def test_the_migration_runs_as_a_hook_before_install_and_upgrade(helm: str) -> N
 
 @pytest.mark.parametrize("values", VALUES)
 def test_a_rollout_adds_a_pod_before_it_drains_one(helm: str, values: str | None) -> None:
-    """Zero failed requests across an upgrade (proved on the cluster by tests/cluster/test_upgrades_and_disruptions.py): no
-    pod leaves before its successor is ready, and a leaving one serves through its drain, sidecar too."""
+    """Zero failed requests across an upgrade (proved on the cluster by
+    tests/cluster/test_upgrades_and_disruptions.py): no pod leaves before its successor is ready, and a
+    leaving one serves through its drain, sidecar too."""
     _, docs = render(helm, values)
     for deployment in (d for d in docs if d["kind"] == "Deployment"):
         name = deployment["metadata"]["name"]

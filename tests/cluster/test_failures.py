@@ -1,4 +1,5 @@
-"""Parts of the platform lost under the running app, as users meet it: PostgreSQL restarted (the API says so
+"""Parts of the platform lost under the running app, as users meet it: a notifications pod killed while a
+thousand reminders fall due (each delivered once, on time); PostgreSQL restarted (the API says so
 at once, loses nothing, and its outbox drains when the database is back); a Kafka broker lost under writes
 (nothing lost, each task's events in order); Dapr's Sentry and sidecar injector away (the running services
 go on; a pod started meanwhile waits and gets its sidecar once they are back)."""
@@ -6,7 +7,10 @@ go on; a pod started meanwhile waits and gets its sidecar once they are back).""
 from __future__ import annotations
 
 import json
+import statistics
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -168,3 +172,66 @@ def new_frontend_pods(cluster: Cluster, old: set[str]) -> list[dict[str, object]
     """The frontend pods started since `old`, ready with every container."""
     return [p for p in cluster.pods("frontend") if p["metadata"]["name"] not in old
             and all(s["ready"] for s in p["status"]["containerStatuses"])]  # fmt: skip
+
+
+def all_notifications(api: httpx.Client) -> list[dict[str, str]]:
+    found: list[dict[str, str]] = []
+    page = 1
+    while items := api.get("/api/notifications", params={"page": page, "page_size": 100}).json()["items"]:
+        found += items
+        page += 1
+    return found
+
+
+def test_a_thousand_reminders_due_in_one_minute_survive_a_notifications_pod_killed(
+    cluster: Cluster, api: httpx.Client
+) -> None:
+    sign_up(api)
+    first_due = (datetime.now(UTC) + timedelta(seconds=75)).replace(microsecond=0)
+    due = [first_due + timedelta(milliseconds=10 * n) for n in range(1000)]  # ten seconds of due times
+
+    def create(at: datetime) -> str:
+        body = {"title": f"due at {at.isoformat()}", "due_date": at.isoformat(), "reminder_minutes": [0]}
+        answer = api.post("/api/tasks", json=body)
+        assert answer.status_code == 201, answer.text
+        task_id: str = answer.json()["id"]
+        return task_id
+
+    with ThreadPoolExecutor(8) as pool:
+        tasks = set(pool.map(create, due))
+    assert datetime.now(UTC) < first_due, "the tasks took longer to create than their lead"
+    # in the middle of the ten seconds, one of the two notifications pods dies without a word; meanwhile
+    # the inbox is read over and over, as a user's page would, noting when each reminder first showed
+    seen: dict[str, datetime] = {}
+    killed = False
+    deadline = datetime.now(UTC) + timedelta(seconds=240)
+    while len(seen) < 1000:
+        assert datetime.now(UTC) < deadline, f"{len(seen)} of 1,000 reminders within 240 s"
+        if not killed and datetime.now(UTC) >= first_due + timedelta(seconds=5):
+            victim = cluster.pods("notifications")[0]["metadata"]["name"]
+            cluster.kubectl("delete", "pod", victim, "--grace-period=0", "--force")
+            killed = True
+        found = all_notifications(api)
+        read_at = datetime.now(UTC)  # each was visible by now at the latest
+        for notification in found:
+            seen.setdefault(notification["id"], read_at)
+    cluster.kubectl("rollout", "status", "deployment/todo-notifications", "--timeout=180s")
+    delivered = all_notifications(api)  # and no second copy came with the replacement pod
+    assert len(delivered) == 1000
+    assert {n["task_id"] for n in delivered} == tasks
+    assert {n["kind"] for n in delivered} == {"due"}
+    fired = sorted(lateness(n["created_at"], n["due_at"]) for n in delivered)
+    shown = sorted((seen[n["id"]] - datetime.fromisoformat(n["due_at"])).total_seconds() for n in delivered)
+    print(
+        f"\nreminders sent after their time: {summary(fired)}; shown in the inbox: {summary(shown)} (at most)"
+    )
+    assert shown[-1] <= 5, f"a reminder showed {shown[-1]:.1f} s after its time"
+
+
+def lateness(at: str, due: str) -> float:
+    return (datetime.fromisoformat(at) - datetime.fromisoformat(due)).total_seconds()
+
+
+def summary(late: list[float]) -> str:
+    p99 = late[int(0.99 * len(late)) - 1]
+    return f"p50 {statistics.median(late):.2f} s, p99 {p99:.2f} s, max {late[-1]:.2f} s"

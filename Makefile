@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.install.stamp
 
-.PHONY: install run test lint typecheck pytest devstack-up devstack-down cluster cluster-down bench-stack bench bench-relay bench-reminders bench-pipeline bench-floor screenshots lock clean
+.PHONY: install run test lint typecheck pytest devstack-up devstack-down cluster cluster-down bench-stack bench bench-relay bench-reminders bench-pipeline bench-floor bench-cluster screenshots lock clean
 
 install: $(STAMP)
 
@@ -74,6 +74,10 @@ bench-pipeline: install bench-stack
 
 bench-floor: install bench-stack
 	env $$(scripts/devstack env) $(BIN)/python bench/pipeline_floor.py
+
+# The pipeline on the real cluster: bring it up first (make cluster)
+bench-cluster: install
+	env $$(scripts/cluster env) $(BIN)/python bench/cluster_pipeline.py
 
 screenshots: install devstack-up
 	env $$(scripts/devstack env) TODO_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q tests/web/test_browser.py

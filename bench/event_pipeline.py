@@ -233,23 +233,30 @@ async def sustained(writer: Writer, probe: Probe, events: int) -> dict[str, Any]
     return {"written_s": written, "total_s": total, "rate": events / total, "cpu": probe.stop(observing).cpu}
 
 
-async def steady(writer: Writer, probe: Probe, seconds: int, rate: int) -> dict[str, Any]:
-    """`rate` / 100 events every 10 ms; each event's latency from its commit to the consumer's commit."""
+async def write_steadily(writer: Writer, rate: int, seconds: int, label: str) -> list[str]:
+    """`rate` / 100 events every 10 ms for `seconds`; their ids."""
     ids: list[str] = []
-    observing, tick = probe.start(), time.perf_counter()
+    tick = time.perf_counter()
     with Progress(console=console, transient=True, refresh_per_second=2) as progress:
-        bar = progress.add_task(f"{rate:,} events/s", total=seconds * 100)
+        bar = progress.add_task(label, total=seconds * 100)
         for step in range(seconds * 100):
             ids += await writer.write(rate // 100)
             tick += 0.01
             await asyncio.sleep(max(0.0, tick - time.perf_counter()))
             progress.update(bar, completed=step + 1)
+    return ids
+
+
+async def steady(writer: Writer, probe: Probe, seconds: int, rate: int) -> dict[str, Any]:
+    """`rate` / 100 events every 10 ms; each event's latency from its commit to the consumer's commit."""
+    observing = probe.start()
+    ids = await write_steadily(writer, rate, seconds, f"{rate:,} events/s")
     deadline = time.time() + 60
     while len(seen := await consumer_commits(writer.container, ids)) < len(ids) and time.time() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.2)
     observed = probe.stop(observing)
     latencies = sorted(seen[i] - writer.committed[i] for i in ids if i in seen)
-    return {**_percentiles(latencies, len(ids)), "hops": observed.hops, "cpu": observed.cpu}
+    return {**latency_percentiles(latencies, len(ids)), "hops": observed.hops, "cpu": observed.cpu}
 
 
 async def one_run(database_url: str, parts: tuple[str, str, str], opts: Options) -> dict[str, Any]:
@@ -265,8 +272,8 @@ async def one_run(database_url: str, parts: tuple[str, str, str], opts: Options)
             Role.notifications, settings, daprd=daprd, servers=servers, workdir=workdir
         )
         try:
-            await _require_commit_timestamps(db)
-            writer = Writer(db, await _user(db), opts.whole_tasks)
+            await require_commit_timestamps(db)
+            writer = Writer(db, await bench_user(db), opts.whole_tasks)
             await writer.write(1)  # warm the path (topics, partitions, consumer group); takes the template
             while await consumed(db) < 1:  # noqa: ASYNC110 (polls another service)
                 await asyncio.sleep(0.1)
@@ -283,7 +290,7 @@ async def one_run(database_url: str, parts: tuple[str, str, str], opts: Options)
     return result
 
 
-async def _require_commit_timestamps(db: Container) -> None:
+async def require_commit_timestamps(db: Container) -> None:
     async with db.sessions() as session:
         if await session.scalar(text("SHOW track_commit_timestamp")) != "on":
             raise typer.BadParameter(
@@ -292,7 +299,7 @@ async def _require_commit_timestamps(db: Container) -> None:
             )
 
 
-def _percentiles(latencies: list[float], expected: int) -> dict[str, float]:
+def latency_percentiles(latencies: list[float], expected: int) -> dict[str, float]:
     if not latencies:
         raise RuntimeError("no event reached the consumer: see the services' logs")
     return {
@@ -304,7 +311,7 @@ def _percentiles(latencies: list[float], expected: int) -> dict[str, float]:
     }
 
 
-async def _user(db: Container) -> User:
+async def bench_user(db: Container) -> User:
     now = datetime.now(UTC)
     user = User(id=uuid.uuid4(), email=f"{uuid.uuid4().hex}@example.com", password_hash="-", timezone="UTC",
                 created_at=now, updated_at=now)  # fmt: skip

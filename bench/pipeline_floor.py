@@ -46,7 +46,7 @@ from common import (
     speed_probe_ms,
     write_section,
 )
-from event_pipeline import Options, one_run
+from event_pipeline import Options, latency_percentiles, one_run
 from todo.dapr_local import API_TOKEN, LocalServers, Sidecar, render_resources, sidecar_ready, start_sidecar
 from todo.platform.ports import free_port
 
@@ -158,7 +158,7 @@ async def steady(publisher: Publisher, subscriber: Side, rate: int, seconds: int
     elapsed = time.time() - started
     await http.aclose()
     cpu = {name: (used - cpu_before[name]) / elapsed for name, used in _cpu(groups).items()}
-    return {**_percentiles(sorted(latencies), expected), "cpu": cpu}
+    return {**latency_percentiles(sorted(latencies), expected), "cpu": cpu}
 
 
 def _groups(publisher: Publisher, subscriber: Side) -> dict[str, list[int]]:
@@ -173,14 +173,6 @@ def _groups(publisher: Publisher, subscriber: Side) -> dict[str, list[int]]:
 
 def _cpu(groups: dict[str, list[int]]) -> dict[str, float]:
     return {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in groups.items()}
-
-
-def _percentiles(latencies: list[float], expected: int) -> dict[str, Any]:
-    if not latencies:
-        raise RuntimeError("no event reached the subscriber: see the sidecars' logs")
-    p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
-    return {"p50": statistics.median(latencies), "p99": p99, "max": latencies[-1],
-            "measured": len(latencies), "expected": expected}  # fmt: skip
 
 
 async def floor_run(parts: tuple[str, str, str], rates: Sequence[int], seconds: int) -> dict[int, Any]:

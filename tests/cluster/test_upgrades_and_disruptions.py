@@ -217,3 +217,21 @@ def ready_pods(cluster: Cluster, component: str) -> set[str]:
     """Pods serving and staying: ready, and not on their way out."""
     return {p["metadata"]["name"] for p in cluster.pods(component) if "deletionTimestamp" not in p["metadata"]
             and all(s["ready"] for s in p["status"]["containerStatuses"])}  # fmt: skip
+
+
+def test_replicas_spread_over_zones_as_far_as_one_node_shows(cluster: Cluster) -> None:
+    """Simulated, not shown: one node is one zone. What one node can show is that the constraint is live:
+    it spreads over the zone label the node carries (as DOKS' nodes carry it), and its pods were scheduled
+    under it (ScheduleAnyway: a single zone does not keep them pending)."""
+    nodes = json.loads(cluster.kubectl("get", "nodes", "-o", "json", namespace="default"))["items"]
+    zones = {n["metadata"]["labels"].get("topology.kubernetes.io/zone") for n in nodes}
+    assert None not in zones
+    for component in ("backend", "notifications", "frontend"):
+        pods = cluster.pods(component)
+        assert len(pods) >= 2, component
+        for pod in pods:
+            [spread] = pod["spec"]["topologySpreadConstraints"]
+            assert spread["topologyKey"] == "topology.kubernetes.io/zone"
+            assert (spread["maxSkew"], spread["whenUnsatisfiable"]) == (1, "ScheduleAnyway")
+            assert spread["labelSelector"]["matchLabels"]["app.kubernetes.io/component"] == component
+            assert pod["spec"]["nodeName"] in {n["metadata"]["name"] for n in nodes}

@@ -256,7 +256,10 @@ async def test_writes_go_on_while_the_broker_is_down_and_nothing_is_lost(stack: 
         finally:
             await asyncio.to_thread(devstack, "up", "kafka")
         await eventually(lambda: _equal(processed(notifications, "analytics"), 1 + written), within=180)
-        assert await unpublished(api) == 0
+        # A publish the relay gave up on (its call timed out while the sidecar's producer reconnected) may
+        # have reached Kafka and the consumer all the same: the relay marks it when it publishes it again,
+        # after its back-off, and the consumer drops that copy
+        await eventually(lambda: _equal(unpublished(api), 0), within=90)
         assert (await http.get("/api/stats", headers=auth)).json()["totals"]["created"] == 1 + written
     assert await processed(notifications, "analytics") == 1 + written  # none twice
 

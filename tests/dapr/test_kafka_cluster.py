@@ -8,6 +8,7 @@ import os
 import subprocess
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -57,8 +58,8 @@ async def test_three_replicas_and_a_broker_lost_without_losing_messages(cluster:
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=3)])
-        [described] = await admin.describe_topics([topic])
-        assert {len(p["replicas"]) for p in described["partitions"]} == {3}
+        partitions = await described_partitions(admin, topic)
+        assert {len(p["replicas"]) for p in partitions} == {3}
     finally:
         await admin.close()
     await produce(cluster, topic, range(100))
@@ -68,6 +69,16 @@ async def test_three_replicas_and_a_broker_lost_without_losing_messages(cluster:
         assert await consume(cluster, topic, 200) == list(range(200))  # all of them, in order (one key)
     finally:
         await asyncio.to_thread(_devstack, "up", "kafka3")
+
+
+async def described_partitions(admin: AIOKafkaAdminClient, topic: str) -> list[dict[str, Any]]:
+    """The new topic's partitions, once the broker that answers knows them (a topic just created may be
+    described with none for a moment)."""
+    deadline = asyncio.get_running_loop().time() + 30
+    while not (partitions := (await admin.describe_topics([topic]))[0]["partitions"]):
+        assert asyncio.get_running_loop().time() < deadline, f"{topic} has no partitions after 30 s"
+        await asyncio.sleep(0.2)
+    return list(partitions)
 
 
 def _devstack(*args: str) -> None:

@@ -76,8 +76,11 @@ def _upsert(dialect: str) -> Executable:
 
 
 def in_one_statement(events: Sequence[CloudEvent]) -> SetStatement:
-    rows = newest_per_task(events)
-    return SetStatement(_UPSERT_ARRAYS, {f"analytics_{c}": [row[c] for row in rows] for c in _COLUMNS})
+    return SetStatement(_UPSERT_ARRAYS, lambda: _as_arrays(newest_per_task(events)))
+
+
+def _as_arrays(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {f"analytics_{c}": [row[c] for row in rows] for c in _COLUMNS}
 
 
 _COLUMNS = (

@@ -30,10 +30,11 @@ BatchHandler = Callable[[Sequence[CloudEvent], AsyncSession], Awaitable[None]]
 @dataclass(frozen=True)
 class SetStatement:
     """A consumer's whole effect on a batch as one PostgreSQL data-modifying statement: `statement` (built
-    once, its parameters named after the consumer) with this batch's `params`."""
+    once, its parameters named after the consumer) with this batch's `params`, computed only once every
+    consumer of the delivery has said yes (a batch one of them declines is parsed by the handlers)."""
 
     statement: Insert
-    params: dict[str, Any]
+    params: Callable[[], dict[str, Any]]
 
 
 OneStatement = Callable[[Sequence[CloudEvent]], SetStatement | None]
@@ -189,8 +190,11 @@ async def _in_one_statement(
         "claim_event_ids": [e.id for _ in consumers for e in events],
         "claim_at": utcnow(),
     }
-    for effect in effects:
-        params.update(effect.params)
+    try:
+        for effect in effects:
+            params.update(effect.params())
+    except MalformedEvent:
+        return False  # the transactional path drops that event alone
     try:
         async with sessions() as session:
             await session.execute(_claimed_with(tuple(e.statement for e in effects)), params)
@@ -203,10 +207,7 @@ async def _in_one_statement(
 def _set_statements(consumers: Sequence[Consumer], events: Sequence[CloudEvent]) -> list[SetStatement] | None:
     effects = []
     for consumer in consumers:
-        try:
-            effect = consumer.in_one_statement(events) if consumer.in_one_statement else None
-        except MalformedEvent:
-            return None  # the transactional path drops that event alone
+        effect = consumer.in_one_statement(events) if consumer.in_one_statement else None
         if effect is None:
             return None
         effects.append(effect)

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ARRAY, Executable, Insert, Table, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -115,15 +116,19 @@ def _advance(dialect: str) -> Executable:
 
 def in_one_statement(events: Sequence[CloudEvent]) -> SetStatement | None:
     """Creations with no due time have nothing to remind of: the schedule only records their versions, in
-    one statement. Any other change reads the task's pending reminders: the transaction."""
-    changes = _newest_changes(events)
-    if any(c.event.type != TASK_CREATED.type or c.due is not None for c in changes):
+    one statement. Any other change reads the task's pending reminders: the transaction. Decided from
+    the events' types and due times alone, so a batch that goes to the transaction is parsed once."""
+    if any(e.type in TASK_TYPES and (e.type != TASK_CREATED.type or e.data.get("due_date") is not None)
+           for e in events):  # fmt: skip
         return None
-    params = {
+    return SetStatement(_ADVANCE_ARRAYS, lambda: _as_arrays(_newest_changes(events)))
+
+
+def _as_arrays(changes: list[_Change]) -> dict[str, Any]:
+    return {
         "reminders_task_id": [c.task_id for c in changes],
         "reminders_version": [c.version for c in changes],
     }
-    return SetStatement(_ADVANCE_ARRAYS, params)
 
 
 def _advance_arrays() -> Insert:

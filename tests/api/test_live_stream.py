@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -12,10 +15,13 @@ import pytest
 import uvicorn
 
 from tests.conftest import announce, eventually
+from todo import wakeups
 from todo.apps import create_api_app
 from todo.bootstrap import Container
+from todo.db import utcnow
 from todo.events.envelope import TASK_DUE
 from todo.notifications import routes
+from todo.notifications.models import Notification
 from todo.platform.ports import free_port
 
 
@@ -32,39 +38,84 @@ async def events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, Any]]:
             name, data = "message", ""
 
 
-async def test_a_new_notification_arrives_on_the_open_stream(
-    container: Container, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(routes, "STREAM_CHECK_SECONDS", 0.1)  # notice the client leaving sooner
+@asynccontextmanager
+async def serving(container: Container) -> AsyncIterator[httpx.AsyncClient]:
+    """The API app under uvicorn on loopback, and a client of it."""
     port = free_port()
     config = uvicorn.Config(create_api_app(container, manage_lifecycle=False), host="127.0.0.1", port=port,
                             log_config=None, lifespan="off")  # fmt: skip
     server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
+    running = asyncio.create_task(server.serve())
     try:
         await eventually(lambda: _true(server.started))
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=20) as http:
-            registered = await http.post(
-                "/api/auth/register", json={"email": "live@example.com", "password": "password123"}
-            )
-            auth = {"Authorization": f"Bearer {registered.json()['access_token']}"}
-            task = (await http.post("/api/tasks", json={"title": "Call mum"}, headers=auth)).json()
-            async with http.stream("GET", "/api/notifications/stream", headers=auth) as stream:
-                assert stream.headers["content-type"].startswith("text/event-stream")
-                received = events(stream.aiter_lines())
-                assert await anext(received) == ("unread", {"unread": 0})
-                await announce(container, TASK_DUE, task["id"])  # the reminder clock's event
-                name, note = await asyncio.wait_for(anext(received), timeout=20)
-                assert (name, note["title"], note["task_id"]) == (
-                    "notification",
-                    "Due now: Call mum",
-                    task["id"],
-                )
-                assert await anext(received) == ("unread", {"unread": 1})
-        await eventually(lambda: _true(container.live_feed.open_streams == 0))  # the closed stream let go
+            yield http
     finally:
         server.should_exit = True
-        await serving
+        await running
+
+
+async def sign_up(http: httpx.AsyncClient, email: str) -> dict[str, str]:
+    registered = await http.post("/api/auth/register", json={"email": email, "password": "password123"})
+    return {"Authorization": f"Bearer {registered.json()['access_token']}"}
+
+
+async def test_a_new_notification_arrives_on_the_open_stream(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(routes, "STREAM_CHECK_SECONDS", 0.1)  # notice the client leaving sooner
+    async with serving(container) as http:
+        auth = await sign_up(http, "live@example.com")
+        task = (await http.post("/api/tasks", json={"title": "Call mum"}, headers=auth)).json()
+        async with http.stream("GET", "/api/notifications/stream", headers=auth) as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            received = events(stream.aiter_lines())
+            assert await anext(received) == ("unread", {"unread": 0})
+            await announce(container, TASK_DUE, task["id"])  # the reminder clock's event
+            name, note = await asyncio.wait_for(anext(received), timeout=20)
+            assert (name, note["title"], note["task_id"]) == ("notification", "Due now: Call mum", task["id"])
+            assert await anext(received) == ("unread", {"unread": 1})
+    await eventually(lambda: _true(container.live_feed.open_streams == 0))  # the closed stream let go
+
+
+async def test_the_stream_passes_on_notifications_written_out_of_order_and_in_bursts(
+    container: Container,
+) -> None:
+    """Two notifications pods and several Kafka partitions write a user's notifications in no order of
+    their times, and a thousand reminders due together arrive in one wake-up."""
+    async with serving(container) as http:
+        auth = await sign_up(http, "burst@example.com")
+        user_id = (await http.get("/api/me", headers=auth)).json()["id"]
+        async with http.stream("GET", "/api/notifications/stream", headers=auth) as stream:
+            received = events(stream.aiter_lines())
+            assert await anext(received) == ("unread", {"unread": 0})
+
+            await write_notifications(container, user_id, ["first"], ago=timedelta(0))
+            assert await titles_until_unread(received) == ["first"]
+            # written two seconds earlier than "first", committed after it
+            await write_notifications(container, user_id, ["slower writer"], ago=timedelta(seconds=2))
+            assert await titles_until_unread(received) == ["slower writer"]
+            burst = [f"burst {n}" for n in range(250)]  # more than one page of the stream's reads
+            await write_notifications(container, user_id, burst, ago=timedelta(0))
+            assert sorted(await titles_until_unread(received)) == sorted(burst)
+
+
+async def write_notifications(container: Container, user_id: str, titles: list[str], ago: timedelta) -> None:
+    """Notifications as the inbox consumer writes them, in one transaction, recorded `ago`."""
+    at = utcnow() - ago
+    async with container.sessions() as session, session.begin():
+        for title in titles:
+            session.add(Notification(user_id=uuid.UUID(user_id), kind="due", title=title, body="",
+                                     event_id=str(uuid.uuid4()), created_at=at, recorded_at=at))  # fmt: skip
+        wakeups.after_commit(session, wakeups.INBOX, user_id)
+
+
+async def titles_until_unread(received: AsyncIterator[tuple[str, Any]]) -> list[str]:
+    """The titles of the notifications streamed before the next unread count."""
+    titles = []
+    while (event := await asyncio.wait_for(anext(received), timeout=20))[0] == "notification":
+        titles.append(event[1]["title"])
+    return titles
 
 
 async def _true(value: bool) -> bool:

@@ -24,10 +24,15 @@ class Notification(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # The event that caused it: a redelivered event cannot leave a second copy in the inbox.
     event_id: Mapped[str] = mapped_column(String(100), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # the event's time
+    # When it was written, which is not in created_at's order: the live stream follows this one.
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
-    __table_args__ = (Index("ix_notifications_user_created", "user_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_notifications_user_created", "user_id", "created_at"),
+        Index("ix_notifications_user_recorded", "user_id", "recorded_at"),
+    )
 
 
 class ReminderState(StrEnum):

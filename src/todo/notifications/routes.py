@@ -12,11 +12,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from todo.db import utcnow
 from todo.deps import ContainerDep, CurrentUser, NowDep, SessionDep
 from todo.errors import InvalidInput
 from todo.notifications import service
 from todo.notifications.channels import ChannelError, ChannelSender, describe
-from todo.notifications.models import Channel, DeliveryAttempt
+from todo.notifications.live import InboxCursor
+from todo.notifications.models import Channel, DeliveryAttempt, Notification
 from todo.notifications.schemas import (
     FAILING_AFTER,
     ChannelIn,
@@ -67,7 +69,8 @@ async def stream(
     for each new one. Browsers reconnect by themselves."""
     await session.close()  # a stream may stay open for hours: hold no pooled connection meanwhile
     async with container.live_feed.listen(user.id) as changed:
-        cursor = await _newest(container, user.id)
+        cursor = InboxCursor(opened_at=utcnow())
+        cursor.take(await _written_since(container, user.id, cursor))  # there before the stream: not news
         yield ServerSentEvent(event="unread", data=await _unread(container, user.id), retry=3000)
         feed = container.live_feed
         while not feed.closed and not await request.is_disconnected():
@@ -78,19 +81,25 @@ async def stream(
             if feed.closed:
                 break  # the browser reconnects to a running server by itself
             changed.clear()
-            async with container.sessions() as fresh:
-                rows = await service.created_since(fresh, user_id=user.id, since=cursor)
-            for row in rows:
+            for row in await _new(container, user.id, cursor):
                 yield ServerSentEvent(
                     event="notification", id=str(row.id), data=NotificationRead.model_validate(row)
                 )
-                cursor = (row.created_at, row.id)
             yield ServerSentEvent(event="unread", data=await _unread(container, user.id))
 
 
-async def _newest(container: ContainerDep, user_id: uuid.UUID) -> tuple[datetime, uuid.UUID] | None:
+async def _written_since(
+    container: ContainerDep, user_id: uuid.UUID, cursor: InboxCursor
+) -> Sequence[tuple[uuid.UUID, datetime]]:
     async with container.sessions() as session:
-        return await service.newest(session, user_id=user_id)
+        return await service.written_since(session, user_id=user_id, since=cursor.reads_from)
+
+
+async def _new(container: ContainerDep, user_id: uuid.UUID, cursor: InboxCursor) -> Sequence[Notification]:
+    """The notifications written since the stream last looked: found by id and time, then read whole."""
+    async with container.sessions() as session:
+        written = await service.written_since(session, user_id=user_id, since=cursor.reads_from)
+        return await service.get_many(session, ids=cursor.take(written))
 
 
 async def _unread(container: ContainerDep, user_id: uuid.UUID) -> UnreadCount:

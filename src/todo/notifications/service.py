@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo import wakeups
@@ -183,27 +183,21 @@ async def unread_count_of(session: AsyncSession, *, user_id: uuid.UUID) -> int:
     return count or 0
 
 
-async def newest(session: AsyncSession, *, user_id: uuid.UUID) -> tuple[datetime, uuid.UUID] | None:
-    row = (
-        await session.execute(
-            select(Notification.created_at, Notification.id)
-            .where(Notification.user_id == user_id)
-            .order_by(Notification.created_at.desc(), Notification.id.desc())
-            .limit(1)
-        )
-    ).first()
-    return None if row is None else (row[0], row[1])
+async def written_since(
+    session: AsyncSession, *, user_id: uuid.UUID, since: datetime
+) -> Sequence[tuple[uuid.UUID, datetime]]:
+    """(id, recorded_at) of the user's notifications written at `since` or later: a short window, read
+    whole on every wake-up of a live stream, so only the two columns."""
+    query = select(Notification.id, Notification.recorded_at)
+    rows = await session.execute(
+        query.where(Notification.user_id == user_id, Notification.recorded_at >= since)
+    )
+    return [(row[0], row[1]) for row in rows]
 
 
-async def created_since(
-    session: AsyncSession, *, user_id: uuid.UUID, since: tuple[datetime, uuid.UUID] | None, limit: int = 100
-) -> Sequence[Notification]:
-    """The user's notifications after `since` (a (created_at, id) cursor), oldest first."""
-    query = select(Notification).where(Notification.user_id == user_id)
-    if since is not None:
-        at, last_id = since
-        query = query.where(
-            or_(Notification.created_at > at, and_(Notification.created_at == at, Notification.id > last_id))
-        )
-    rows = await session.scalars(query.order_by(Notification.created_at, Notification.id).limit(limit))
-    return rows.all()
+async def get_many(session: AsyncSession, *, ids: Sequence[uuid.UUID]) -> Sequence[Notification]:
+    """The notifications of `ids`, in the order they were written."""
+    if not ids:
+        return []
+    query = select(Notification).where(Notification.id.in_(ids))
+    return (await session.scalars(query.order_by(Notification.recorded_at, Notification.id))).all()

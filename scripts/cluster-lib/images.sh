@@ -21,6 +21,7 @@ REDIS_IMAGE="todo.local/redis:7"
 PAUSE_IMAGE="todo.local/pause:3.10"
 COREDNS_IMAGE="todo.local/coredns:${COREDNS_VERSION#v}"
 LOCAL_PATH_IMAGE="todo.local/local-path-provisioner:${LOCAL_PATH_VERSION#v}"
+METRICS_SERVER_IMAGE="todo.local/metrics-server:${METRICS_SERVER_VERSION#v}"
 DAPR_REGISTRY="todo.local/dapr"
 DAPR_TAG="${DAPR_VERSION#v}"
 
@@ -140,12 +141,13 @@ build_images() {
   build_binary_image "$PAUSE_IMAGE" "$IMAGES/pause.Dockerfile" "$TOOL_BIN/pause"
   build_binary_image "$COREDNS_IMAGE" "$IMAGES/static.Dockerfile" "$TOOL_BIN/coredns"
   build_binary_image "$LOCAL_PATH_IMAGE" "$IMAGES/static.Dockerfile" "$TOOL_BIN/local-path-provisioner"
+  build_binary_image "$METRICS_SERVER_IMAGE" "$IMAGES/static.Dockerfile" "$TOOL_BIN/metrics-server"
 }
 
 # Every image above, for the cluster's containerd.
 cluster_images() {
   local name
   printf '%s\n' "$TODO_IMAGE" "${TODO_IMAGE%:*}:$(todo_image_tag)" "$LOCAL_BASE" "$KAFKA_IMAGE" \
-    "$POSTGRES_IMAGE" "$REDIS_IMAGE" "$PAUSE_IMAGE" "$COREDNS_IMAGE" "$LOCAL_PATH_IMAGE"
+    "$POSTGRES_IMAGE" "$REDIS_IMAGE" "$PAUSE_IMAGE" "$COREDNS_IMAGE" "$LOCAL_PATH_IMAGE" "$METRICS_SERVER_IMAGE"
   for name in daprd "${DAPR_CONTROL_PLANE[@]}"; do printf '%s\n' "$DAPR_REGISTRY/$name:$DAPR_TAG"; done
 }

@@ -52,8 +52,8 @@ await() {  # seconds, what, log, command...: until the command succeeds
 
 # --- certificates ---------------------------------------------------------------------------------------
 
-pki_cert() {  # name, subject, subjectAltName or "", extendedKeyUsage
-  local name="$1"
+pki_cert() {  # name, subject, subjectAltName or "", extendedKeyUsage[, the signing CA's name]
+  local name="$1" ca="${5:-ca}"
   openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "$2" \
     -keyout "$PKI/$name.key" -out "$PKI/$name.csr" 2>/dev/null
   {
@@ -61,7 +61,7 @@ pki_cert() {  # name, subject, subjectAltName or "", extendedKeyUsage
     echo "extendedKeyUsage=$4"
     [ -z "$3" ] || echo "subjectAltName=$3"
   } >"$PKI/$name.ext"
-  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial -days 30 \
+  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/$ca.crt" -CAkey "$PKI/$ca.key" -CAcreateserial -days 30 \
     -extfile "$PKI/$name.ext" -out "$PKI/$name.crt" 2>/dev/null
   rm -f "$PKI/$name.csr" "$PKI/$name.ext"
 }
@@ -97,6 +97,11 @@ make_pki() {
   pki_cert kube-controller-manager "/CN=system:kube-controller-manager" "" clientAuth
   pki_cert kube-scheduler "/CN=system:kube-scheduler" "" clientAuth
   pki_cert kube-proxy "/CN=system:kube-proxy" "" clientAuth
+  # The aggregation layer (metrics.k8s.io): the kube-apiserver proxies a caller's request to metrics-server
+  # with this client certificate, from a CA of its own, and names the caller in X-Remote-* headers.
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+    -subj "/CN=todo-local-front-proxy-ca" -keyout "$PKI/front-proxy-ca.key" -out "$PKI/front-proxy-ca.crt" 2>/dev/null
+  pki_cert front-proxy-client "/CN=front-proxy-client" "" clientAuth front-proxy-ca
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$PKI/service-accounts.key" 2>/dev/null
   openssl pkey -in "$PKI/service-accounts.key" -pubout -out "$PKI/service-accounts.pub" 2>/dev/null
   local user
@@ -152,6 +157,10 @@ apiserver_up() {
     --kubelet-client-certificate "$PKI/apiserver-kubelet-client.crt" \
     --kubelet-client-key "$PKI/apiserver-kubelet-client.key" --kubelet-certificate-authority "$PKI/ca.crt" \
     --kubelet-preferred-address-types InternalIP --enable-aggregator-routing=true \
+    --requestheader-client-ca-file "$PKI/front-proxy-ca.crt" --requestheader-allowed-names front-proxy-client \
+    --requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
+    --requestheader-extra-headers-prefix X-Remote-Extra- \
+    --proxy-client-cert-file "$PKI/front-proxy-client.crt" --proxy-client-key-file "$PKI/front-proxy-client.key" \
     --service-account-issuer "https://kubernetes.default.svc.cluster.local" \
     --service-account-key-file "$PKI/service-accounts.pub" \
     --service-account-signing-key-file "$PKI/service-accounts.key"
@@ -278,19 +287,21 @@ node_ready() {
     -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
 }
 
-# CoreDNS (cluster names only: nothing outside the cluster to resolve) and local-path storage.
+# CoreDNS (cluster names only: nothing outside the cluster to resolve), local-path storage and metrics-server.
 addons_up() {
   local manifest
   for manifest in "$LIB"/addons/*.yaml; do
     sed -e "s|@DNS_SERVICE_IP@|$DNS_SERVICE_IP|g" -e "s|@COREDNS_IMAGE@|$COREDNS_IMAGE|g" \
       -e "s|@LOCAL_PATH_IMAGE@|$LOCAL_PATH_IMAGE|g" -e "s|@HELPER_IMAGE@|$LOCAL_BASE|g" \
-      -e "s|@VOLUMES@|$STATE/volumes|g" "$manifest"
+      -e "s|@METRICS_SERVER_IMAGE@|$METRICS_SERVER_IMAGE|g" -e "s|@VOLUMES@|$STATE/volumes|g" "$manifest"
     echo "---"
   done | kubectl_ apply -f - >/dev/null || die "could not apply the cluster add-ons"
   kubectl_ -n kube-system rollout status deployment/coredns --timeout 180s >/dev/null \
     || die "CoreDNS did not become ready"
   kubectl_ -n local-path-storage rollout status deployment/local-path-provisioner --timeout 120s >/dev/null \
     || die "the local-path provisioner did not become ready"
+  kubectl_ -n kube-system rollout status deployment/metrics-server --timeout 120s >/dev/null \
+    || die "metrics-server did not become ready"
 }
 
 # --- host settings ---------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Upgrades as the pipeline's deploy step runs them (`helm upgrade --atomic --wait`), on the real cluster and
 under steady traffic: a new image rolls every Deployment without a failed request or a lost event; a broken
-image is refused and rolled back while traffic goes on. And the disruptions a node drain makes: an eviction
-that would leave a service without a ready pod is refused."""
+image is refused and rolled back while traffic goes on. The disruptions a node drain makes: an eviction
+that would leave a service without a ready pod is refused. And load: metrics-server feeds the API's
+autoscaler, which adds pods under load and takes them away after."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import pytest
@@ -201,6 +203,7 @@ def evict(cluster: Cluster, pod: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_an_eviction_that_would_leave_no_ready_api_pod_is_refused(cluster: Cluster) -> None:
+    at_rest(cluster)  # the two replicas of a quiet hour, not more that the load of other tests added
     first, second = sorted(p["metadata"]["name"] for p in cluster.pods("backend"))[:2]
     assert evict(cluster, first).returncode == 0  # one of two may go: its budget allows it
     refused = evict(cluster, second)  # before the first one's successor is ready
@@ -217,6 +220,51 @@ def ready_pods(cluster: Cluster, component: str) -> set[str]:
     """Pods serving and staying: ready, and not on their way out."""
     return {p["metadata"]["name"] for p in cluster.pods(component) if "deletionTimestamp" not in p["metadata"]
             and all(s["ready"] for s in p["status"]["containerStatuses"])}  # fmt: skip
+
+
+def autoscaler(cluster: Cluster) -> dict[str, Any]:
+    hpa: dict[str, Any] = json.loads(cluster.kubectl("get", "hpa/todo-backend", "-o", "json"))
+    return hpa
+
+
+def at_rest(cluster: Cluster) -> None:
+    """Wait until the API runs on its two replicas, scaled back after whatever load came before."""
+
+    def resting() -> bool:
+        status = autoscaler(cluster)["status"]
+        replicas = (status.get("desiredReplicas"), status.get("currentReplicas"))
+        return replicas == (2, 2) and len(ready_pods(cluster, "backend")) == 2
+
+    wait_for(resting, 240, "todo-backend at rest on two replicas")
+
+
+def app_cpu(cluster: Cluster) -> int | None:
+    """The API containers' CPU as a share of their request, as the autoscaler last read it from
+    metrics-server (None before its first reading)."""
+    for metric in autoscaler(cluster)["status"].get("currentMetrics") or []:
+        if metric["type"] == "ContainerResource":
+            return int(metric["containerResource"]["current"]["averageUtilization"])
+    return None
+
+
+def test_load_on_the_api_scales_it_out_and_back(cluster: Cluster) -> None:
+    at_rest(cluster)
+    quiet = wait_for(lambda: app_cpu(cluster) is not None and (app_cpu(cluster),), 180,
+                     "the autoscaler's first reading from metrics-server")  # fmt: skip
+    pods = json.loads(
+        cluster.kubectl("get", "--raw", f"/apis/metrics.k8s.io/v1beta1/namespaces/{cluster.namespace}/pods")
+    )
+    containers = {c["name"] for p in pods["items"] for c in p["containers"]}
+    assert {"backend", "daprd"} <= containers  # metrics-server reads each container, the sidecar's too
+    with SteadyTraffic(cluster.api_url, signed_up_token(cluster), threads=8) as load:
+        out = wait_for(lambda: len(ready_pods(cluster, "backend")) > 2 and app_cpu(cluster), 240,
+                       "todo-backend scaled out under load, the new pods ready")  # fmt: skip
+    assert load.failures == [], load.failures[:5]  # and nothing failed while pods joined the Service
+    wait_for(lambda: autoscaler(cluster)["status"]["desiredReplicas"] == 2, 240, "scaled back after the load")
+    print(
+        f"\nthe API's CPU, share of its request: {quiet[0]} % at rest, {out} % under load; "
+        f"{len(load.answered_at)} requests answered meanwhile"
+    )
 
 
 def test_replicas_spread_over_zones_as_far_as_one_node_shows(cluster: Cluster) -> None:

@@ -101,6 +101,10 @@ def test_every_workload_is_probed_limited_and_locked_down(
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
         assert pod["automountServiceAccountToken"] is False
+        # the autoscaler reads the app container's CPU: a name that is not one would never scale
+        [metric] = hpas[name]["spec"]["metrics"]
+        assert metric["containerResource"]["container"] in {c["name"] for c in pod["containers"]}
+        assert annotations["dapr.io/sidecar-cpu-request"]  # the sidecar's share counts when pods are placed
         for container in pod["containers"]:
             for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
                 assert probe in container, f"{name}: no {probe}"

@@ -108,6 +108,8 @@ def test_every_workload_is_probed_limited_and_locked_down(
         for container in pod["containers"]:
             for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
                 assert probe in container, f"{name}: no {probe}"
+            # readiness of this pod alone: a probe on the shared database would empty the Service at once
+            assert container["readinessProbe"]["httpGet"]["path"] == "/healthz", name
             assert set(container["resources"]) == {"requests", "limits"}
             assert {"cpu", "memory"} <= set(container["resources"]["limits"])
             security = container["securityContext"]

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Everything the cluster runs, built here once per machine and cached under $CACHE (sourced by
-# scripts/cluster): Kubernetes, etcd, CoreDNS, local-path storage and metrics-server from their Go modules (one module of
+# scripts/cluster): Kubernetes, etcd, CoreDNS, local-path storage, metrics-server and kube-router from their Go modules (one module of
 # ours per project, under scripts/cluster-lib, pinning the version), Dapr's control plane from the dapr
 # module the sidecar is built from (scripts/daprd), the pause image's program from Kubernetes' own C file.
 
@@ -14,11 +14,12 @@ ETCD_VERSION="$(go_mod_version "$LIB/etcd" go.etcd.io/etcd/server/v3)"
 COREDNS_VERSION="$(go_mod_version "$LIB/coredns" github.com/coredns/coredns)"
 LOCAL_PATH_VERSION="$(go_mod_version "$LIB/local-path" github.com/rancher/local-path-provisioner)"
 METRICS_SERVER_VERSION="$(go_mod_version "$LIB/metrics-server" sigs.k8s.io/metrics-server)"
+KUBE_ROUTER_VERSION="$(go_mod_version "$LIB/kube-router" github.com/cloudnativelabs/kube-router/v2)"
 DAPR_VERSION="$(go_mod_version "$ROOT/scripts/daprd" github.com/dapr/dapr)"
 KUBE_BIN="$CACHE/kubernetes-$K8S_VERSION"
 DAPR_BIN="$CACHE/daprd-$DAPR_VERSION"  # daprd itself is scripts/devstack's
 TOOL_BIN="$CACHE/cluster-tools-etcd-$ETCD_VERSION-coredns-$COREDNS_VERSION-local-path-$LOCAL_PATH_VERSION"
-TOOL_BIN+="-metrics-server-$METRICS_SERVER_VERSION"
+TOOL_BIN+="-metrics-server-$METRICS_SERVER_VERSION-kube-router-$KUBE_ROUTER_VERSION"
 KUBE_COMPONENTS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
 DAPR_CONTROL_PLANE=(operator injector sentry placement)
 
@@ -58,6 +59,7 @@ build_cluster_tools() {
   go_build_tools "$LIB/coredns" "$out/coredns" "" github.com/coredns/coredns
   go_build_tools "$LIB/local-path" "$out/local-path" "" github.com/rancher/local-path-provisioner
   go_build_tools "$LIB/metrics-server" "$out/metrics-server" "" sigs.k8s.io/metrics-server/cmd/metrics-server
+  go_build_tools "$LIB/kube-router" "$out/kube-router" "" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
   mkdir -p "$out/pause"
   if [ ! -x "$out/pause/pause" ]; then
     local k8s; k8s="$(cd "$LIB/kubernetes" && module_dir "k8s.io/kubernetes@$K8S_VERSION")"
@@ -67,7 +69,7 @@ build_cluster_tools() {
   rm -rf "$TOOL_BIN"; mkdir -p "$TOOL_BIN"
   cp "$out/etcd/server" "$TOOL_BIN/etcd"
   cp "$out/coredns/coredns" "$out/local-path/local-path-provisioner" "$out/metrics-server/metrics-server" \
-    "$out/pause/pause" "$TOOL_BIN/"
+    "$out/kube-router/kube-router" "$out/pause/pause" "$TOOL_BIN/"
   touch "$TOOL_BIN/.complete"
   rm -rf "$out"
 }

@@ -22,7 +22,7 @@ ETCD_PORT=2379                 # client; peer +1. All our ports lie below the ep
 CONTAINERD_SOCK="$RUN/containerd.sock"
 KUBECONFIG_ADMIN="$STATE/admin.kubeconfig"
 # shellcheck disable=SC2034  # read by scripts/cluster
-DAEMONS=(etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy)
+DAEMONS=(etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy kube-router)
 # Host settings kubelet and kube-proxy change (recorded by `up`, restored by `down`), and the directories
 # kubelet creates outside its root.
 SYSCTLS=(vm.overcommit_memory kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys
@@ -97,6 +97,7 @@ make_pki() {
   pki_cert kube-controller-manager "/CN=system:kube-controller-manager" "" clientAuth
   pki_cert kube-scheduler "/CN=system:kube-scheduler" "" clientAuth
   pki_cert kube-proxy "/CN=system:kube-proxy" "" clientAuth
+  pki_cert kube-router "/CN=system:kube-router" "" clientAuth
   # The aggregation layer (metrics.k8s.io): the kube-apiserver proxies a caller's request to metrics-server
   # with this client certificate, from a CA of its own, and names the caller in X-Remote-* headers.
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
@@ -105,7 +106,9 @@ make_pki() {
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$PKI/service-accounts.key" 2>/dev/null
   openssl pkey -in "$PKI/service-accounts.key" -pubout -out "$PKI/service-accounts.pub" 2>/dev/null
   local user
-  for user in admin kubelet kube-controller-manager kube-scheduler kube-proxy; do write_kubeconfig "$user"; done
+  for user in admin kubelet kube-controller-manager kube-scheduler kube-proxy kube-router; do
+    write_kubeconfig "$user"
+  done
 }
 
 # --- the network: a bridge for the pods, a route for the service range ----------------------------------
@@ -302,6 +305,16 @@ addons_up() {
     || die "the local-path provisioner did not become ready"
   kubectl_ -n kube-system rollout status deployment/metrics-server --timeout 120s >/dev/null \
     || die "metrics-server did not become ready"
+}
+
+# NetworkPolicies enforced, as Cilium enforces them on DOKS: kube-router's firewall alone (no routing, no
+# service proxy), in iptables and ipsets. kube-network-policies, the SIG's own, needs nftables' queue
+# statement, which this kernel lacks (CONFIG_NFT_QUEUE). Its permissions are an add-on (kube-router.yaml).
+network_policies_up() {
+  start_daemon kube-router "$TOOL_BIN/kube-router" --kubeconfig "$STATE/kube-router.kubeconfig" \
+    --run-firewall=true --run-router=false --run-service-proxy=false --hostname-override "$NODE_NAME" \
+    --service-cluster-ip-range "$SERVICE_CIDR" --health-port 0 --metrics-port 0
+  await 60 kube-router "$LOGS/kube-router.log" iptables -S KUBE-ROUTER-FORWARD
 }
 
 # --- host settings ---------------------------------------------------------------------------------------

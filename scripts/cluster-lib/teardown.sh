@@ -11,8 +11,8 @@ remove_kube_chains() {
     for table in filter nat mangle; do
       "$tool" -t "$table" -S >/dev/null 2>&1 || continue
       while read -r rule; do
-        # shellcheck disable=SC2086  # a rule as iptables -S prints it, word by word
-        "$tool" -t "$table" ${rule/#-A/-D}
+        # a rule as iptables -S prints it: its comment quoted ("kube-router netpol - ..."), so parsed by eval
+        eval "\"\$tool\" -t \"\$table\" ${rule/#-A/-D}"
       done < <("$tool" -t "$table" -S | grep -E -- '^-A .* -j (KUBE-|CNI-)' | grep -vE -- '^-A (KUBE-|CNI-)')
       for chain in $("$tool" -t "$table" -S | sed -n 's/^-N \(\(KUBE\|CNI\)-[^ ]*\)$/\1/p'); do
         "$tool" -t "$table" -F "$chain"
@@ -22,6 +22,13 @@ remove_kube_chains() {
       done
     done
   done
+}
+
+# kube-router's sets (its chains, KUBE-*, went with the others above).
+remove_kube_ipsets() {
+  command -v ipset >/dev/null || return 0
+  local set
+  for set in $(ipset list -n | grep -E '^(KUBE-|kube-router)'); do ipset destroy "$set"; done
 }
 
 # nftables tables that iptables made for the cluster (none existed before `up`) and are empty again.
@@ -60,6 +67,7 @@ cluster_down() {
     say "kube-proxy --cleanup did not finish; removing its chains one by one"
   fi
   remove_kube_chains
+  remove_kube_ipsets
   unmount_cluster
   if ip link show "$BRIDGE" >/dev/null 2>&1; then ip link delete "$BRIDGE"; fi
   guard_down

@@ -65,13 +65,14 @@ async def count_unread(user: CurrentUser, session: SessionDep) -> UnreadCount:
 async def stream(
     request: Request, user: CurrentUser, session: SessionDep, container: ContainerDep
 ) -> AsyncIterator[ServerSentEvent]:
-    """Server-Sent Events: `unread` (the count) at once and after every change, and `notification`
-    for each new one. Browsers reconnect by themselves."""
+    """Server-Sent Events: `unread` (the count) at once and after new notifications or another change,
+    and `notification` for each new one. Browsers reconnect by themselves."""
     await session.close()  # a stream may stay open for hours: hold no pooled connection meanwhile
     async with container.live_feed.listen(user.id) as changed:
         cursor = InboxCursor(opened_at=utcnow())
         cursor.take(await _written_since(container, user.id, cursor))  # there before the stream: not news
-        yield ServerSentEvent(event="unread", data=await _unread(container, user.id), retry=3000)
+        sent = await _unread(container, user.id)
+        yield ServerSentEvent(event="unread", data=sent, retry=3000)
         feed = container.live_feed
         while not feed.closed and not await request.is_disconnected():
             try:
@@ -81,11 +82,16 @@ async def stream(
             if feed.closed:
                 break  # the browser reconnects to a running server by itself
             changed.clear()
-            for row in await _new(container, user.id, cursor):
+            rows = await _new(container, user.id, cursor)
+            for row in rows:
                 yield ServerSentEvent(
                     event="notification", id=str(row.id), data=NotificationRead.model_validate(row)
                 )
-            yield ServerSentEvent(event="unread", data=await _unread(container, user.id))
+            # A commit wakes this process twice on PostgreSQL (its own callback, then its NOTIFY): the
+            # second finds nothing new, and the page hears nothing of it.
+            if (unread := await _unread(container, user.id)) != sent or rows:
+                sent = unread
+                yield ServerSentEvent(event="unread", data=unread)
 
 
 async def _written_since(

@@ -105,6 +105,23 @@ async def settle_database(url: str) -> None:
         await engine.dispose()
 
 
+async def housekeeping_runs(url: str) -> tuple[int, int]:
+    """How many checkpoints, and autovacuum or autoanalyze runs on our tables, PostgreSQL has done so far:
+    read before and after a phase, they tell whether its own housekeeping ran inside it."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            checkpoints = await conn.scalar(
+                text("SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter")
+            )
+            vacuums = await conn.scalar(
+                text("SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) FROM pg_stat_user_tables")
+            )
+    finally:
+        await engine.dispose()
+    return int(checkpoints or 0), int(vacuums or 0)
+
+
 async def fresh_topics(kafka: str, partitions: int) -> None:
     """Recreate our topics empty, with `partitions` partitions each (one replica: one broker here)."""
     ours = [t.value for t in Topic] + ["dead-letters"]
@@ -168,6 +185,14 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def machine_cpu_seconds() -> tuple[float, float]:
+    """CPU time this machine's cores have spent busy (any process, the kernel included) and had stolen
+    by the hypervisor (`steal`: ready to run, given to another guest), summed over the cores."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq) / CLOCK_TICKS, steal / CLOCK_TICKS
 
 
 def pids_of(pattern: str) -> list[int]:

@@ -49,8 +49,11 @@ from common import (
     fresh_postgres,
     fresh_topics,
     histogram_buckets,
+    housekeeping_runs,
+    machine_cpu_seconds,
     pids_of,
     require_devstack,
+    settle_database,
     speed_probe_ms,
     write_section,
 )
@@ -143,7 +146,7 @@ class Writer:
         return [str(r["id"]) for r in rows]
 
 
-Started = tuple[float, dict[str, "Buckets"], dict[str, dict[int, float]]]
+Started = tuple[float, dict[str, "Buckets"], dict[str, dict[int, float]], tuple[float, float]]
 
 
 @dataclass
@@ -152,6 +155,8 @@ class Observed:
 
     hops: dict[str, dict[str, float | None]]  # hop -> p50 / p99
     cpu: dict[str, float]  # process group -> share of one core
+    # Shares of one core: what the rest of this machine used, and what the hypervisor took (steal)
+    host: dict[str, float]
 
 
 class Probe:
@@ -179,19 +184,25 @@ class Probe:
         return {name: {pid: cpu_seconds(pid) for pid in pids()} for name, pids in self.groups.items()}
 
     def start(self) -> Started:
-        return time.time(), self._hops(), self._cpu()
+        return time.time(), self._hops(), self._cpu(), machine_cpu_seconds()
 
     def stop(self, started: Started) -> Observed:
-        at, hops, cpu = started
+        at, hops, cpu, (busy, steal) = started
         elapsed, hops_now, cpu_now = time.time() - at, self._hops(), self._cpu()
+        busy_now, steal_now = machine_cpu_seconds()
+        ours = {
+            name: sum(used - cpu[name].get(pid, 0.0) for pid, used in now.items()) / elapsed
+            for name, now in cpu_now.items()
+        }
         return Observed(
             hops={
                 hop: {f"p{round(q * 100)}": bucket_quantile(hops[hop], hops_now[hop], q) for q in (0.5, 0.99)}
                 for hop in HOPS
             },
-            cpu={
-                name: sum(used - cpu[name].get(pid, 0.0) for pid, used in now.items()) / elapsed
-                for name, now in cpu_now.items()
+            cpu=ours,
+            host={
+                "others": max((busy_now - busy) / elapsed - sum(ours.values()), 0.0),
+                "steal": (steal_now - steal) / elapsed,
             },
         )
 
@@ -248,7 +259,12 @@ async def write_steadily(writer: Writer, rate: int, seconds: int, label: str) ->
 
 
 async def steady(writer: Writer, probe: Probe, seconds: int, rate: int) -> dict[str, Any]:
-    """`rate` / 100 events every 10 ms; each event's latency from its commit to the consumer's commit."""
+    """`rate` / 100 events every 10 ms; each event's latency from its commit to the consumer's commit.
+    Starts from a settled database, as `make bench`'s phases do: without it, whether a timed checkpoint
+    or the previous phase's autovacuum fell inside these seconds moved one run's p99 against another's."""
+    url = writer.container.settings.database_url
+    await settle_database(url)
+    housekeeping = await housekeeping_runs(url)
     observing = probe.start()
     ids = await write_steadily(writer, rate, seconds, f"{rate:,} events/s")
     deadline = time.time() + 60
@@ -256,7 +272,13 @@ async def steady(writer: Writer, probe: Probe, seconds: int, rate: int) -> dict[
         await asyncio.sleep(0.2)
     observed = probe.stop(observing)
     latencies = sorted(seen[i] - writer.committed[i] for i in ids if i in seen)
-    return {**latency_percentiles(latencies, len(ids)), "hops": observed.hops, "cpu": observed.cpu}
+    return {
+        **latency_percentiles(latencies, len(ids)),
+        "hops": observed.hops,
+        "cpu": observed.cpu,
+        "host": observed.host,
+        "housekeeping": [n - was for n, was in zip(await housekeeping_runs(url), housekeeping, strict=True)],
+    }
 
 
 async def one_run(database_url: str, parts: tuple[str, str, str], opts: Options) -> dict[str, Any]:
@@ -421,6 +443,17 @@ def _report(results: list[dict[str, Any]], opts: Options) -> list[str]:
                 )
                 for x in runs
             )
+            + " |"
+        )
+        lines.append(
+            f"| &nbsp;&nbsp;{rate:,}/s, the rest of this machine: other processes / stolen by the host "
+            "(share of one core) | "
+            + " | ".join(f"{x['host']['others']:.0%} / {x['host']['steal']:.0%}" for x in runs)
+            + " |"
+        )
+        lines.append(
+            f"| &nbsp;&nbsp;{rate:,}/s, PostgreSQL's housekeeping meanwhile: checkpoints / autovacuum runs | "
+            + " | ".join(f"{x['housekeeping'][0]} / {x['housekeeping'][1]}" for x in runs)
             + " |"
         )
         for hop in HOPS:

@@ -1,4 +1,4 @@
-"""Builds the ASGI apps: the backend API and the notifications service (the web UI comes later)."""
+"""Builds the ASGI apps of the backend API and the notifications service (the web UI's is web/app.py)."""
 
 from __future__ import annotations
 

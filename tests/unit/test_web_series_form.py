@@ -5,12 +5,14 @@ from __future__ import annotations
 from todo.web.series_form import SeriesForm, describe, monthly_choices
 
 
-def form(**fields: str) -> dict[str, str]:
+def form(**fields: str | list[str]) -> dict[str, str | list[str]]:
     return {"title": "Standup", "start": "2026-11-30T09:00", "timezone": "Europe/Berlin", **fields}
 
 
 def test_weekly_on_chosen_days_becomes_an_rrule() -> None:
-    body = SeriesForm.from_form(form(recurrence_type="weekly", interval="2"), ["WE", "MO", "XX"]).to_api()
+    body = SeriesForm.model_validate(
+        form(recurrence_type="weekly", interval="2", weekdays=["WE", "MO", "XX"])
+    ).to_api()
     assert body["rrule"] == "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE"  # week order, unknown days dropped
     assert (body["recurrence_type"], body["recurrence_interval"]) == ("weekly", 2)
     assert (body["start_date"], body["timezone"], body["repeat_from"]) == (
@@ -21,13 +23,13 @@ def test_weekly_on_chosen_days_becomes_an_rrule() -> None:
 
 
 def test_monthly_on_the_last_friday() -> None:
-    body = SeriesForm.from_form(form(recurrence_type="monthly", monthly_on="-1 FR"), []).to_api()
+    body = SeriesForm.model_validate(form(recurrence_type="monthly", monthly_on="-1 FR")).to_api()
     assert body["rrule"] == "FREQ=MONTHLY;BYDAY=-1FR"
     assert ("-1 FR", "on the last Fri") in monthly_choices()
 
 
 def test_plain_rules_need_no_rrule_and_optional_fields_stay_out() -> None:
-    body = SeriesForm.from_form(form(recurrence_type="daily", repeat_from="completion"), []).to_api()
+    body = SeriesForm.model_validate(form(recurrence_type="daily", repeat_from="completion")).to_api()
     assert "rrule" not in body
     assert "end_date" not in body
     assert "count" not in body
@@ -35,7 +37,7 @@ def test_plain_rules_need_no_rrule_and_optional_fields_stay_out() -> None:
 
 
 def test_numbers_that_are_not_numbers_reach_the_api_as_typed() -> None:
-    body = SeriesForm.from_form(form(interval="two", count="5"), []).to_api()
+    body = SeriesForm.model_validate(form(interval="two", count="5")).to_api()
     assert (body["recurrence_interval"], body["count"]) == ("two", 5)  # the API answers 422 for the field
 
 
@@ -53,7 +55,7 @@ def test_rules_in_words() -> None:
 
 
 def test_monthly_on_the_last_day_of_the_month_and_back() -> None:
-    body = SeriesForm.from_form(form(recurrence_type="monthly", monthly_on="last-day"), []).to_api()
+    body = SeriesForm.model_validate(form(recurrence_type="monthly", monthly_on="last-day")).to_api()
     assert body["rrule"] == "FREQ=MONTHLY;BYMONTHDAY=-1"
     assert ("last-day", "on the last day of the month") in monthly_choices()
     saved = {"title": "Pay rent", "recurrence_type": "monthly", "recurrence_interval": 1, "priority": 2,

@@ -45,8 +45,15 @@ def create_web_app(settings: Settings, backend: Backend | None = None, clock: Cl
             app.state.closing.set()
             await backend.close()
 
-    app = FastAPI(title="todo web", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url=None, telemetry=FASTAPI_TELEMETRY)  # fmt: skip
+    app = FastAPI(
+        title="todo web",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        telemetry=FASTAPI_TELEMETRY,
+    )
     app.state.settings = settings
     app.state.backend = backend
     app.state.clock = clock or SystemClock()  # "in 3 hours" and "done today" are relative to it

@@ -50,8 +50,16 @@ def daily_chart(days: Sequence[Mapping[str, Any]]) -> Chart:
         for j, kind in enumerate(("created", "completed")):
             h = plot_h * day[kind] / top
             x = LEFT + i * slot + slot * 0.1 + j * bar_w
-            bars.append(Bar(round(x, 1), round(TOP + plot_h - h, 1), round(bar_w, 1), round(h, 1), kind,
-                            f"{when}: {day[kind]} {kind}"))  # fmt: skip
+            bars.append(
+                Bar(
+                    round(x, 1),
+                    round(TOP + plot_h - h, 1),
+                    round(bar_w, 1),
+                    round(h, 1),
+                    kind,
+                    f"{when}: {day[kind]} {kind}",
+                )
+            )
     step = max(1, len(days) // 6)
     x_labels = [
         Tick(

@@ -85,8 +85,13 @@ def dashboard_groups(
     """Open tasks in Overdue, Due soon (the next 24 hours), Upcoming and No date, each in the API's order
     (by due time); then Today: what was completed since local midnight (what is due today is already in
     Overdue or Due soon)."""
-    groups = [Group("overdue", "Overdue"), Group("due_soon", "Due soon"), Group("upcoming", "Upcoming"),
-              Group("none", "No date"), Group("done_today", "Today", "done since midnight")]  # fmt: skip
+    groups = [
+        Group("overdue", "Overdue"),
+        Group("due_soon", "Due soon"),
+        Group("upcoming", "Upcoming"),
+        Group("none", "No date"),
+        Group("done_today", "Today", "done since midnight"),
+    ]
     by_key = {g.key: g for g in groups}
     for task in open_tasks:
         due = parse_instant(task.get("due_date"))

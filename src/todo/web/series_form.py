@@ -4,8 +4,9 @@ Friday) turned into the API's fields, with an RRULE only when the plain fields c
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator
 
 LAST_DAY = "last-day"  # monthly on the last day of each month (BYMONTHDAY=-1)
 WEEKDAYS = (
@@ -21,8 +22,11 @@ ORDINALS = (("1", "first"), ("2", "second"), ("3", "third"), ("4", "fourth"), ("
 FREQUENCIES = ("daily", "weekly", "monthly", "yearly")
 
 
-@dataclass
-class SeriesForm:
+class SeriesForm(BaseModel):
+    """The form's fields, named as the page sends them (FastAPI reads it as a form model)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
     title: str = ""
     description: str = ""
     priority: str = "2"
@@ -33,23 +37,19 @@ class SeriesForm:
     end: str = ""
     count: str = ""
     timezone: str = ""
-    weekdays: list[str] = field(default_factory=list)  # weekly: MO, TU, ...
+    weekdays: list[str] = []  # weekly: MO, TU, ...
     # monthly: "day" (the start's day of month), "last-day" or "<ordinal> <weekday>", e.g. "-1 FR"
     monthly_on: str = "day"
-    from_completion: bool = False
+    repeat_from: str = "schedule"  # or "completion"
 
+    @field_validator("weekdays")
     @classmethod
-    def from_form(cls, form: Mapping[str, Any], weekdays: list[str]) -> SeriesForm:
-        text = {k: str(v).strip() for k, v in form.items() if isinstance(v, str)}
-        return cls(
-            title=text.get("title", ""), description=text.get("description", ""),
-            priority=text.get("priority", "2"), tags=text.get("tags", ""),
-            recurrence_type=text.get("recurrence_type", "weekly"), interval=text.get("interval", "1") or "1",
-            start=text.get("start", ""), end=text.get("end", ""), count=text.get("count", ""),
-            timezone=text.get("timezone", ""), weekdays=[d for d, _ in WEEKDAYS if d in weekdays],
-            monthly_on=text.get("monthly_on", "day") or "day",
-            from_completion=text.get("repeat_from") == "completion",
-        )  # fmt: skip
+    def _known_days_in_week_order(cls, chosen: list[str]) -> list[str]:
+        return [d for d, _ in WEEKDAYS if d in chosen]
+
+    @property
+    def from_completion(self) -> bool:
+        return self.repeat_from == "completion"
 
     @classmethod
     def from_series(cls, series: Mapping[str, Any], start_local: str, end_local: str) -> SeriesForm:
@@ -62,14 +62,20 @@ class SeriesForm:
         if rule.get("BYMONTHDAY") == "-1":
             monthly = LAST_DAY
         return cls(
-            title=series["title"], description=series.get("description") or "",
-            priority=str(series["priority"]), tags=", ".join(series.get("tags") or []),
+            title=series["title"],
+            description=series.get("description") or "",
+            priority=str(series["priority"]),
+            tags=", ".join(series.get("tags") or []),
             recurrence_type=series["recurrence_type"],
-            interval=str(rule.get("INTERVAL", series["recurrence_interval"])), start=start_local,
-            end=end_local, count="" if series.get("count") is None else str(series["count"]),
-            timezone=series["timezone"], weekdays=weekly, monthly_on=monthly,
-            from_completion=series.get("repeat_from") == "completion",
-        )  # fmt: skip
+            interval=str(rule.get("INTERVAL", series["recurrence_interval"])),
+            start=start_local,
+            end=end_local,
+            count="" if series.get("count") is None else str(series["count"]),
+            timezone=series["timezone"],
+            weekdays=weekly,
+            monthly_on=monthly,
+            repeat_from=series.get("repeat_from") or "schedule",
+        )
 
     def to_api(self) -> dict[str, Any]:
         """The API's fields. Numbers that are not numbers go through as typed: the API names the field."""
@@ -82,8 +88,13 @@ class SeriesForm:
             "start_date": self.start,
             "repeat_from": "completion" if self.from_completion else "schedule",
         }
-        optional = {"description": self.description, "end_date": self.end, "timezone": self.timezone,
-                    "count": _number(self.count) if self.count else "", "rrule": self.rrule()}  # fmt: skip
+        optional = {
+            "description": self.description,
+            "end_date": self.end,
+            "timezone": self.timezone,
+            "count": _number(self.count) if self.count else "",
+            "rrule": self.rrule(),
+        }
         body.update({k: v for k, v in optional.items() if v not in ("", None)})
         return body
 

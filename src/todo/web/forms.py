@@ -1,0 +1,90 @@
+"""What each of the web UI's forms sends, as models: every handler reads its form one way, through
+FastAPI's form models (an empty field takes its default, a field sent several times is a list)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Form
+from pydantic import BaseModel
+
+from todo.web.series_form import SeriesForm
+
+# The reminder leads a person can tick, on a task and as their defaults
+REMINDER_LEADS = (
+    (10080, "1 week before"),
+    (1440, "1 day before"),
+    (60, "1 hour before"),
+    (15, "15 minutes before"),
+    (0, "at the due time"),
+)
+
+
+class Confirm(BaseModel):
+    """A button that only does what it says (complete, delete, sign out): nothing but the CSRF token."""
+
+    csrf_token: str = ""
+
+
+class Credentials(Confirm):
+    email: str = ""
+    password: str = ""
+    timezone: str = "UTC"  # sign-up only
+    next: str = ""  # sign-in only: the page that sent the browser here
+
+
+class NewTask(Confirm):
+    title: str = ""
+    due: str = ""  # datetime-local: wall time in the user's zone
+    priority: int = 2
+    tags: str = ""  # comma-separated
+
+
+class TicksLeads(Confirm):
+    reminder_minutes: list[str] = []  # the ticked boxes of REMINDER_LEADS
+
+    def leads(self) -> list[int]:
+        return sorted({int(m) for m in self.reminder_minutes if m.isdigit()}, reverse=True)
+
+
+class TaskChanges(TicksLeads):
+    title: str = ""
+    description: str = ""
+    due: str = ""
+    priority: str = ""  # passed on as typed when not a number: the API names the field
+    tags: str = ""
+    follows_defaults: str = ""  # "yes" when the task followed the user's default leads
+
+
+class Snooze(Confirm):
+    minutes: int = 10
+
+
+class SeriesFields(SeriesForm, Confirm):
+    """The recurring-series form as sent: `series_form.SeriesForm` and the CSRF token."""
+
+
+class Profile(TicksLeads):
+    display_name: str = ""
+    timezone: str = ""
+
+
+class NewPassword(Confirm):
+    current_password: str = ""
+    new_password: str = ""
+
+
+class NewChannel(Confirm):
+    label: str = ""
+    url: str = ""
+
+
+ConfirmForm = Annotated[Confirm, Form()]
+CredentialsForm = Annotated[Credentials, Form()]
+NewTaskForm = Annotated[NewTask, Form()]
+TaskChangesForm = Annotated[TaskChanges, Form()]
+SnoozeForm = Annotated[Snooze, Form()]
+SeriesFieldsForm = Annotated[SeriesFields, Form()]
+ProfileForm = Annotated[Profile, Form()]
+NewPasswordForm = Annotated[NewPassword, Form()]
+NewChannelForm = Annotated[NewChannel, Form()]

@@ -1,0 +1,107 @@
+"""Settings: the profile and default reminders, the password, signing out everywhere, the channels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from todo.web import present
+from todo.web.backend import BackendError
+from todo.web.forms import REMINDER_LEADS, ConfirmForm, NewChannelForm, NewPasswordForm, ProfileForm
+from todo.web.pages import Page, SignedIn, page
+from todo.web.routes.common import UserDep, back
+from todo.web.session import check_csrf, sign_out
+
+router = APIRouter(prefix="/settings")
+
+
+@router.get("")
+async def settings_page(request: Request, user: UserDep) -> Response:
+    return await _settings_page(request, user)
+
+
+@router.post("/profile")
+async def save_profile(request: Request, user: UserDep, form: ProfileForm) -> Response:
+    check_csrf(request, form.csrf_token)
+    changes = {
+        "display_name": form.display_name.strip(),
+        "timezone": form.timezone.strip(),
+        "reminder_minutes": form.leads(),
+    }
+    _, refused = await user.attempt("PATCH", "/api/me", json=changes)
+    if refused is not None:
+        return await _settings_page(request, user, refused=refused)
+    return back("/settings?saved=profile")
+
+
+@router.post("/password")
+async def change_password(request: Request, user: UserDep, form: NewPasswordForm) -> Response:
+    check_csrf(request, form.csrf_token)
+    change = {"current_password": form.current_password, "new_password": form.new_password}
+    _, refused = await user.attempt("POST", "/api/me/password", json=change)
+    if refused is not None:
+        return await _settings_page(request, user, refused=refused)
+    return back("/settings?saved=password")
+
+
+@router.post("/sign-out-everywhere")
+async def sign_out_everywhere(request: Request, user: UserDep, form: ConfirmForm) -> Response:
+    check_csrf(request, form.csrf_token)
+    await user.call("DELETE", "/api/auth/sessions")
+    response = back("/login")
+    sign_out(response)
+    return response
+
+
+@router.post("/channels/add")
+async def add_channel(request: Request, user: UserDep, form: NewChannelForm) -> Response:
+    check_csrf(request, form.csrf_token)
+    kept = [{"id": c["id"]} for c in await user.call("GET", "/api/me/channels")]
+    wanted = {"label": form.label, "url": form.url}
+    _, refused = await user.attempt("PUT", "/api/me/channels", json=[*kept, wanted])
+    if refused is not None:
+        return await _settings_page(request, user, refused=refused, channel_form=wanted)
+    return back("/settings?saved=channels")
+
+
+@router.post("/channels/{channel_id}/remove")
+async def remove_channel(request: Request, channel_id: str, user: UserDep, form: ConfirmForm) -> Response:
+    check_csrf(request, form.csrf_token)
+    kept = [{"id": c["id"]} for c in await user.call("GET", "/api/me/channels") if c["id"] != channel_id]
+    await user.call("PUT", "/api/me/channels", json=kept)
+    return back("/settings?saved=channels")
+
+
+@router.post("/channels/test")
+async def send_channel_test(request: Request, user: UserDep, form: ConfirmForm) -> Response:
+    check_csrf(request, form.csrf_token)
+    results = await user.call("POST", "/api/me/channels/test")
+    return await _settings_page(request, user, test_results=results)
+
+
+async def _settings_page(
+    request: Request,
+    user: SignedIn,
+    *,
+    refused: BackendError | None = None,
+    channel_form: dict[str, str] | None = None,
+    test_results: list[dict[str, Any]] | None = None,
+) -> Response:
+    channels = [_with_last_time(c, user.timezone) for c in await user.call("GET", "/api/me/channels")]
+    data = {
+        "channels": channels,
+        "leads": REMINDER_LEADS,
+        "test_results": test_results,
+        "channel_form": channel_form or {},
+        "saved": request.query_params.get("saved"),
+    }
+    return page(request, "settings.html", Page(title="Settings", user=user, data=data), refused=refused)
+
+
+def _with_last_time(channel: dict[str, Any], timezone: str) -> dict[str, Any]:
+    """The channel with when it was last sent to, in the user's zone ("Mon 15 Jun, 14:00")."""
+    last = channel.get("last_delivery")
+    when = present.parse_instant(last["at"]) if last else None
+    return {**channel, "last_when": present.local_time(when, timezone) if when else None}

@@ -5,6 +5,8 @@ them."""
 
 from __future__ import annotations
 
+import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -28,8 +30,11 @@ def helm() -> str:
     return devstack_tool("TODO_HELM", "helm", "tools")
 
 
-def render(helm: str, values: str | None, kube_version: str = "1.31.0") -> tuple[str, list[dict[str, Any]]]:
-    command = [helm, "template", "todo", str(CHART), "--namespace", "todo", "--kube-version", kube_version]
+def render(
+    helm: str, values: str | None, kube_version: str = "1.31.0", *settings: str, chart: Path = CHART
+) -> tuple[str, list[dict[str, Any]]]:
+    command = [helm, "template", "todo", str(chart), "--namespace", "todo", "--kube-version", kube_version]
+    command += [arg for setting in settings for arg in ("--set", setting)]
     if values:
         command += ["-f", str(CHART / values)]
     text = subprocess.run(command, check=True, capture_output=True, text=True).stdout
@@ -138,6 +143,58 @@ def test_the_dapr_files_are_byte_for_byte_those_of_the_local_tests(helm: str) ->
             assert document.strip() in text, f"{path.name} is not in the chart as it is"
     kinds = sorted(d["kind"] for d in docs if d.get("apiVersion", "").startswith("dapr.io/"))
     assert kinds == sorted(d["kind"] for p in DAPR_FILES for d in yaml.safe_load_all(p.read_text()) if d)
+
+
+def test_every_value_is_documented_as_the_bitnami_charts_do() -> None:
+    """A `## @param <path> <what it does>` line for every value (readme-generator-for-helm's format),
+    none for a value that does not exist."""
+    text = (CHART / "values.yaml").read_text()
+    documented = {m.group(1) for m in re.finditer(r"^\s*## @param (\S+) \S", text, flags=re.M)}
+    values = _paths(yaml.safe_load(text))
+    assert documented - set(values) == set(), "documented, but no such value"
+    undocumented = {p for p in values if not _leaf_or_documented(p, values, documented)}
+    assert undocumented == set()
+
+
+def _paths(tree: dict[str, Any], prefix: str = "") -> dict[str, bool]:
+    """Every key path of `tree`, and whether it is a leaf (not a map with keys)."""
+    found: dict[str, bool] = {}
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        found[path] = not (isinstance(value, dict) and value)
+        if isinstance(value, dict):
+            found |= _paths(value, f"{path}.")
+    return found
+
+
+def _leaf_or_documented(path: str, values: dict[str, bool], documented: set[str]) -> bool:
+    """A map is fine undocumented (its keys are); a leaf needs its own @param or one of a map above it."""
+    parts = path.split(".")
+    return not values[path] or any(".".join(parts[:n]) in documented for n in range(1, len(parts) + 1))
+
+
+def test_a_changed_dapr_component_rolls_the_pods(helm: str, tmp_path: Path) -> None:
+    """A sidecar reads its Components at start: an upgrade that changes one must restart the pods, and
+    one that changes nothing of them must not."""
+    copy = tmp_path / "todo"
+    shutil.copytree(CHART, copy)  # the files themselves, not links to deploy/dapr
+    pubsub = copy / "files" / "dapr" / "pubsub.yaml"
+    pubsub.write_text(pubsub.read_text().replace('value: "1s"', 'value: "2s"', 1))
+    assert pubsub.read_text() != (CHART / "files" / "dapr" / "pubsub.yaml").read_text()
+
+    def checksums(*settings: str, chart: Path = CHART) -> dict[str, str]:
+        _, docs = render(helm, None, "1.31.0", *settings, chart=chart)
+        return {
+            d["metadata"]["name"]: d["spec"]["template"]["metadata"]["annotations"]["checksum/dapr-resources"]
+            for d in docs
+            if d["kind"] == "Deployment"
+        }
+
+    before = checksums()
+    assert len(before) == 3
+    assert checksums("ingress.enabled=true", "rollout.drainSeconds=7") == before
+    changed = checksums(chart=copy)
+    assert all(changed[name] != before[name] for name in before)
 
 
 def test_doks_puts_the_web_ui_behind_a_digitalocean_load_balancer(helm: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import eventually
 from tests.dapr.conftest import Stack
-from tests.state_contract import CONTRACT, fresh_key
+from tests.state.contract import CONTRACT, fresh_key
 from todo.config import Role
 from todo.state.dapr import DaprStateStore
 from todo.state.store import StateStore

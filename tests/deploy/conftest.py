@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.test_channels import webhooks  # noqa: F401 (a fixture: webhook servers on loopback)
 from tests.conftest import devstack_tool
 from tests.deploy.crd_schemas import write_schemas
+from tests.notifications.test_channels import webhooks  # noqa: F401 (a fixture: webhook servers on loopback)
 
 KUBERNETES_SCHEMA_VERSIONS = ["1.29.0", "1.30.0", "1.31.0", "1.32.0", "1.33.0"]
 KAGENT_CRDS = Path(__file__).with_name("kagent-crds.yaml")

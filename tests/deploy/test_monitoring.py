@@ -13,8 +13,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.api.test_channels import Webhook, put_channels
 from tests.conftest import Register, announce, devstack_tool, settle
+from tests.notifications.test_channels import Webhook, put_channels
 from todo.bootstrap import Container
 from todo.events.envelope import TASK_DUE
 

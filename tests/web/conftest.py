@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.api.test_channels import webhooks  # noqa: F401 (a fixture: webhook servers on loopback)
+from tests.notifications.test_channels import webhooks  # noqa: F401 (a fixture: webhook servers on loopback)
 from todo.apps import create_api_app
 from todo.bootstrap import Container
 from todo.clock import FrozenClock

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import httpx
 
-from tests.api.test_channels import Webhook
 from tests.conftest import announce, eventually, settle
+from tests.notifications.test_channels import Webhook
 from tests.web.conftest import Browser
 from todo.bootstrap import Container
 from todo.clock import FrozenClock

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from tests.state_contract import CONTRACT
+from tests.state.contract import CONTRACT
 from todo.state.store import MemoryStateStore, StateStore
 
 

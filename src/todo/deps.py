@@ -1,4 +1,4 @@
-"""FastAPI dependency aliases, in one place: the session, the caller, the clock's now.
+"""FastAPI dependency aliases, in one place: sessions, the caller, the clock and what else a route needs.
 
 Every dependency is `async def`: FastAPI runs a plain `def` one in its thread pool, a hand-off to another
 thread on every request (a tenth of `GET /api/me` under load) for what takes a microsecond here.
@@ -10,57 +10,120 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from todo.auth.cache import SignInCache
 from todo.auth.models import User
+from todo.auth.ratelimit import LoginGuard
 from todo.auth.security import read_token
-from todo.bootstrap import Container
+from todo.clock import Clock
+from todo.config import Settings
 from todo.errors import Unauthorized
+from todo.notifications.channels import ChannelSender
+from todo.notifications.live import LiveFeed
+
+Sessions = async_sessionmaker[AsyncSession]
 
 
-async def get_container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
+def _built(request: Request) -> Any:
+    """What bootstrap built for this app (apps.py puts it on the app's state); read only through the
+    narrow dependencies below, each typed as what it gives."""
+    return request.app.state.container
 
 
-ContainerDep = Annotated[Container, Depends(get_container)]
+async def get_settings(request: Request) -> Settings:
+    settings: Settings = _built(request).settings
+    return settings
 
 
-async def get_session(container: ContainerDep) -> AsyncIterator[AsyncSession]:
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def get_clock(request: Request) -> Clock:
+    clock: Clock = _built(request).clock
+    return clock
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+async def get_engine(request: Request) -> AsyncEngine:
+    engine: AsyncEngine = _built(request).engine
+    return engine
+
+
+EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
+
+
+async def get_sessions(request: Request) -> Sessions:
+    """The session factory, for a route that opens sessions of its own (a stream that stays open for
+    hours holds none between its reads)."""
+    sessions: Sessions = _built(request).sessions
+    return sessions
+
+
+SessionsDep = Annotated[Sessions, Depends(get_sessions)]
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request; the route commits once at the end, anything else rolls back."""
-    async with container.sessions() as session:
+    async with _built(request).sessions() as session:
         yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-async def get_read_session(container: ContainerDep) -> AsyncIterator[AsyncSession]:
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A session for a request that only reads, in autocommit: no BEGIN and no ROLLBACK, two of a task
     listing's four round trips. Each statement sees the database as of its own start."""
-    async with container.read_sessions() as session:
+    async with _built(request).read_sessions() as session:
         yield session
 
 
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
 
 
-async def get_one_statement_session(container: ContainerDep) -> AsyncIterator[AsyncSession]:
+async def get_one_statement_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A session for a request whose write is one statement where the store makes it one (PostgreSQL): in
     autocommit, the statement its own transaction. Elsewhere an ordinary session; commit either way."""
-    async with container.one_statement_sessions() as session:
+    async with _built(request).one_statement_sessions() as session:
         yield session
 
 
 OneStatementSessionDep = Annotated[AsyncSession, Depends(get_one_statement_session)]
 
 
-async def get_now(container: ContainerDep) -> datetime:
-    return container.clock.now()
+async def get_login_guard(request: Request) -> LoginGuard:
+    guard: LoginGuard = _built(request).login_guard
+    return guard
+
+
+LoginGuardDep = Annotated[LoginGuard, Depends(get_login_guard)]
+
+
+async def get_live_feed(request: Request) -> LiveFeed:
+    feed: LiveFeed = _built(request).live_feed
+    return feed
+
+
+LiveFeedDep = Annotated[LiveFeed, Depends(get_live_feed)]
+
+
+async def get_channel_sender(request: Request) -> ChannelSender:
+    sender: ChannelSender = _built(request).channel_sender
+    return sender
+
+
+ChannelSenderDep = Annotated[ChannelSender, Depends(get_channel_sender)]
+
+
+async def get_now(clock: ClockDep) -> datetime:
+    return clock.now()
 
 
 NowDep = Annotated[datetime, Depends(get_now)]
@@ -82,13 +145,14 @@ class BearerUser(OAuth2PasswordBearer):
         token = await super().__call__(request)
         if not token:
             raise Unauthorized("missing bearer token")
-        container: Container = request.app.state.container
-        secret = container.settings.jwt_secret
+        built = _built(request)
+        secret = built.settings.jwt_secret
         assert secret is not None, "ensure_jwt_secret runs before the app is built"
-        now = container.clock.now()
+        now = built.clock.now()
         claims = read_token(token, secret=secret.get_secret_value(), now=now)
-        user = await container.sign_ins.user(
-            container.read_sessions, session_id=claims.session_id, user_id=claims.user_id, now=now
+        sign_ins: SignInCache = built.sign_ins
+        user = await sign_ins.user(
+            built.read_sessions, session_id=claims.session_id, user_id=claims.user_id, now=now
         )
         if user is None:
             raise Unauthorized("signed out: sign in again")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Request, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -22,8 +22,8 @@ from todo.auth.schemas import (
     UserUpdate,
 )
 from todo.auth.security import TokenClaims, issue_token
-from todo.bootstrap import Container
-from todo.deps import ContainerDep, CurrentSignIn, CurrentUser, NowDep, SessionDep
+from todo.config import Settings
+from todo.deps import ClockDep, CurrentSignIn, CurrentUser, LoginGuardDep, NowDep, SessionDep, SettingsDep
 from todo.errors import Unauthorized
 
 router = APIRouter(tags=["auth"])
@@ -48,9 +48,8 @@ _LOGIN_BODY = {
 }
 
 
-async def _sign_in(session: AsyncSession, container: Container, user_id: uuid.UUID) -> TokenOut:
+async def _sign_in(session: AsyncSession, settings: Settings, now: datetime, user_id: uuid.UUID) -> TokenOut:
     """A new sign-in (committed) and the token that names it."""
-    settings, now = container.settings, container.clock.now()
     assert settings.jwt_secret is not None
     lifetime = timedelta(minutes=settings.jwt_expire_minutes)
     opened = await service.open_session(session, user_id=user_id, now=now, lifetime=lifetime)
@@ -61,27 +60,29 @@ async def _sign_in(session: AsyncSession, container: Container, user_id: uuid.UU
 
 
 @router.post("/api/auth/register", status_code=status.HTTP_201_CREATED, response_model=RegisterOut)
-async def register(
-    data: RegisterIn, session: SessionDep, container: ContainerDep, now: NowDep
-) -> RegisterOut:
+async def register(data: RegisterIn, session: SessionDep, settings: SettingsDep, now: NowDep) -> RegisterOut:
     user = await service.register(session, data=data, now=now)
     read = UserRead.model_validate(user)
-    token = await _sign_in(session, container, user.id)  # commits the account with its first sign-in
+    token = await _sign_in(session, settings, now, user.id)  # commits the account with its first sign-in
     return RegisterOut(**token.model_dump(), user=read)
 
 
 @router.post("/api/auth/login", response_model=TokenOut, openapi_extra=_LOGIN_BODY)
-async def login(request: Request, session: SessionDep, container: ContainerDep) -> TokenOut:
+async def login(
+    request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep, guard: LoginGuardDep
+) -> TokenOut:
     """Sign in with `{"email", "password"}` as JSON, or the OAuth2 password form (`username` = email)."""
     credentials = await _read_credentials(request)
-    guard, now = container.login_guard, container.clock.now().timestamp()
+    now = clock.now()
     client = request.client.host if request.client else "unknown"
-    await guard.before_attempt(email=credentials.email.lower(), client=client, now=now)
+    await guard.before_attempt(email=credentials.email.lower(), client=client, now=now.timestamp())
     user = await service.authenticate(session, email=credentials.email, password=credentials.password)
-    await guard.after_attempt(email=credentials.email.lower(), succeeded=user is not None, now=now)
+    await guard.after_attempt(
+        email=credentials.email.lower(), succeeded=user is not None, now=now.timestamp()
+    )
     if user is None:
         raise Unauthorized("wrong email or password")
-    return await _sign_in(session, container, user.id)
+    return await _sign_in(session, settings, now, user.id)
 
 
 async def _read_credentials(request: Request) -> LoginIn:

@@ -13,7 +13,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo.db import utcnow
-from todo.deps import ContainerDep, CurrentUser, NowDep, SessionDep
+from todo.deps import ChannelSenderDep, CurrentUser, LiveFeedDep, NowDep, SessionDep, Sessions, SessionsDep
 from todo.errors import InvalidInput
 from todo.notifications import service
 from todo.notifications.channels import ChannelError, ChannelSender, describe
@@ -63,17 +63,16 @@ async def count_unread(user: CurrentUser, session: SessionDep) -> UnreadCount:
 
 @router.get("/stream", response_class=EventSourceResponse)
 async def stream(
-    request: Request, user: CurrentUser, session: SessionDep, container: ContainerDep
+    request: Request, user: CurrentUser, session: SessionDep, sessions: SessionsDep, feed: LiveFeedDep
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-Sent Events: `unread` (the count) at once and after new notifications or another change,
     and `notification` for each new one. Browsers reconnect by themselves."""
     await session.close()  # a stream may stay open for hours: hold no pooled connection meanwhile
-    async with container.live_feed.listen(user.id) as changed:
+    async with feed.listen(user.id) as changed:
         cursor = InboxCursor(opened_at=utcnow())
-        cursor.take(await _written_since(container, user.id, cursor))  # there before the stream: not news
-        sent = await _unread(container, user.id)
+        cursor.take(await _written_since(sessions, user.id, cursor))  # there before the stream: not news
+        sent = await _unread(sessions, user.id)
         yield ServerSentEvent(event="unread", data=sent, retry=3000)
-        feed = container.live_feed
         while not feed.closed and not await request.is_disconnected():
             try:
                 await asyncio.wait_for(changed.wait(), timeout=STREAM_CHECK_SECONDS)
@@ -82,34 +81,34 @@ async def stream(
             if feed.closed:
                 break  # the browser reconnects to a running server by itself
             changed.clear()
-            rows = await _new(container, user.id, cursor)
+            rows = await _new(sessions, user.id, cursor)
             for row in rows:
                 yield ServerSentEvent(
                     event="notification", id=str(row.id), data=NotificationRead.model_validate(row)
                 )
             # A commit wakes this process twice on PostgreSQL (its own callback, then its NOTIFY): the
             # second finds nothing new, and the page hears nothing of it.
-            if (unread := await _unread(container, user.id)) != sent or rows:
+            if (unread := await _unread(sessions, user.id)) != sent or rows:
                 sent = unread
                 yield ServerSentEvent(event="unread", data=unread)
 
 
 async def _written_since(
-    container: ContainerDep, user_id: uuid.UUID, cursor: InboxCursor
+    sessions: Sessions, user_id: uuid.UUID, cursor: InboxCursor
 ) -> Sequence[tuple[uuid.UUID, datetime]]:
-    async with container.sessions() as session:
+    async with sessions() as session:
         return await service.written_since(session, user_id=user_id, since=cursor.reads_from)
 
 
-async def _new(container: ContainerDep, user_id: uuid.UUID, cursor: InboxCursor) -> Sequence[Notification]:
+async def _new(sessions: Sessions, user_id: uuid.UUID, cursor: InboxCursor) -> Sequence[Notification]:
     """The notifications written since the stream last looked: found by id and time, then read whole."""
-    async with container.sessions() as session:
+    async with sessions() as session:
         written = await service.written_since(session, user_id=user_id, since=cursor.reads_from)
         return await service.get_many(session, ids=cursor.take(written))
 
 
-async def _unread(container: ContainerDep, user_id: uuid.UUID) -> UnreadCount:
-    async with container.sessions() as session:
+async def _unread(sessions: Sessions, user_id: uuid.UUID) -> UnreadCount:
+    async with sessions() as session:
         return UnreadCount(unread=await service.unread_count_of(session, user_id=user_id))
 
 
@@ -138,7 +137,7 @@ async def list_channels(user: CurrentUser, session: SessionDep) -> list[ChannelR
 
 @channels_router.put("", response_model=list[ChannelRead])
 async def replace_channels(
-    wanted: list[ChannelIn], user: CurrentUser, session: SessionDep, now: NowDep, container: ContainerDep
+    wanted: list[ChannelIn], user: CurrentUser, session: SessionDep, now: NowDep, sender: ChannelSenderDep
 ) -> list[ChannelRead]:
     """Set your channels: any Apprise URL (`mailto://`, `json://` for a webhook, `ntfy://`, `slack://`
     ...). Keep an existing channel by sending its `id` (its URL stays unless you send a new one). A URL
@@ -146,7 +145,7 @@ async def replace_channels(
     it."""
     for index, item in enumerate(wanted):
         if item.url is not None:
-            await _allowed(container.channel_sender, index, item.url)
+            await _allowed(sender, index, item.url)
     channels = await service.replace_channels(session, user=user, wanted=wanted, now=now)
     await session.commit()
     return await _channels_read(session, channels)
@@ -154,12 +153,12 @@ async def replace_channels(
 
 @channels_router.post("/test", response_model=list[ChannelTestResult])
 async def test_channels(
-    user: CurrentUser, session: SessionDep, container: ContainerDep
+    user: CurrentUser, session: SessionDep, sender: ChannelSenderDep
 ) -> list[ChannelTestResult]:
     """Send a test message to every enabled channel now and say how each one answered."""
     channels = [c for c in await service.get_channels(session, user=user) if c.enabled]
     await session.close()
-    results = await asyncio.gather(*(_try(container, c) for c in channels))
+    results = await asyncio.gather(*(_try(sender, c) for c in channels))
     return list(results)
 
 
@@ -170,9 +169,9 @@ async def _allowed(sender: ChannelSender, index: int, url: str) -> None:
         raise InvalidInput(f"{index}.url", f"is not allowed: {exc}") from exc
 
 
-async def _try(container: ContainerDep, channel: Channel) -> ChannelTestResult:
+async def _try(sender: ChannelSender, channel: Channel) -> ChannelTestResult:
     try:
-        await container.channel_sender.send(
+        await sender.send(
             channel.url, title="todo: test notification", body="Notifications from todo reach you here."
         )
     except ChannelError as exc:

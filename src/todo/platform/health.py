@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from todo.deps import ContainerDep
+from todo.deps import ClockDep, EngineDep, SessionsDep
 from todo.events.relay import refresh_backlog_gauges
 
 router = APIRouter(tags=["operations"])
@@ -19,10 +19,10 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(container: ContainerDep) -> JSONResponse:
+async def readyz(engine: EngineDep) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
-        async with container.engine.connect() as conn:
+        async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:
@@ -34,6 +34,6 @@ async def readyz(container: ContainerDep) -> JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics(container: ContainerDep) -> Response:
-    await refresh_backlog_gauges(container.sessions, container.clock.now())
+async def metrics(sessions: SessionsDep, clock: ClockDep) -> Response:
+    await refresh_backlog_gauges(sessions, clock.now())
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

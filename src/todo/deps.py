@@ -7,7 +7,7 @@ thread on every request (a tenth of `GET /api/me` under load) for what takes a m
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -35,38 +35,25 @@ def _built(request: Request) -> Any:
     return request.app.state.container
 
 
-async def get_settings(request: Request) -> Settings:
-    settings: Settings = _built(request).settings
-    return settings
+def _part(name: str) -> Callable[[Request], Awaitable[Any]]:
+    """A dependency that gives one part of what bootstrap built (its alias says the part's type)."""
+
+    async def part(request: Request) -> Any:
+        return getattr(_built(request), name)
+
+    part.__name__ = f"get_{name}"
+    return part
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-
-
-async def get_clock(request: Request) -> Clock:
-    clock: Clock = _built(request).clock
-    return clock
-
-
-ClockDep = Annotated[Clock, Depends(get_clock)]
-
-
-async def get_engine(request: Request) -> AsyncEngine:
-    engine: AsyncEngine = _built(request).engine
-    return engine
-
-
-EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
-
-
-async def get_sessions(request: Request) -> Sessions:
-    """The session factory, for a route that opens sessions of its own (a stream that stays open for
-    hours holds none between its reads)."""
-    sessions: Sessions = _built(request).sessions
-    return sessions
-
-
-SessionsDep = Annotated[Sessions, Depends(get_sessions)]
+SettingsDep = Annotated[Settings, Depends(_part("settings"))]
+ClockDep = Annotated[Clock, Depends(_part("clock"))]
+EngineDep = Annotated[AsyncEngine, Depends(_part("engine"))]
+LoginGuardDep = Annotated[LoginGuard, Depends(_part("login_guard"))]
+LiveFeedDep = Annotated[LiveFeed, Depends(_part("live_feed"))]
+ChannelSenderDep = Annotated[ChannelSender, Depends(_part("channel_sender"))]
+# The session factory, for a route that opens sessions of its own (a stream that stays open for hours
+# holds none between its reads)
+SessionsDep = Annotated[Sessions, Depends(_part("sessions"))]
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -96,30 +83,6 @@ async def get_one_statement_session(request: Request) -> AsyncIterator[AsyncSess
 
 
 OneStatementSessionDep = Annotated[AsyncSession, Depends(get_one_statement_session)]
-
-
-async def get_login_guard(request: Request) -> LoginGuard:
-    guard: LoginGuard = _built(request).login_guard
-    return guard
-
-
-LoginGuardDep = Annotated[LoginGuard, Depends(get_login_guard)]
-
-
-async def get_live_feed(request: Request) -> LiveFeed:
-    feed: LiveFeed = _built(request).live_feed
-    return feed
-
-
-LiveFeedDep = Annotated[LiveFeed, Depends(get_live_feed)]
-
-
-async def get_channel_sender(request: Request) -> ChannelSender:
-    sender: ChannelSender = _built(request).channel_sender
-    return sender
-
-
-ChannelSenderDep = Annotated[ChannelSender, Depends(get_channel_sender)]
 
 
 async def get_now(clock: ClockDep) -> datetime:

@@ -23,13 +23,14 @@ from todo.events.local import LocalTransport
 from todo.events.outbox import SOURCE_KEY
 from todo.events.relay import Relay
 from todo.events.transport import Publisher
-from todo.notifications.channels import AppriseSender, ChannelSender
+from todo.notifications.channels import AppriseSender
 from todo.notifications.delivery import DeliveryWorker
 from todo.notifications.egress import EgressPolicy
 from todo.notifications.inbox import inbox_consumer
 from todo.notifications.live import LiveFeed
 from todo.notifications.reminder_clock import ReminderClock
 from todo.notifications.reminders import reminder_schedule_consumer
+from todo.notifications.sending import ChannelSender
 from todo.recurrence.clock import OccurrenceClock
 from todo.recurrence.consumer import completion_consumer
 from todo.scheduling import TimedLoop

@@ -20,9 +20,10 @@ from tests.conftest import ContainerFactory, Register, announce, api_client, set
 from todo.bootstrap import Container
 from todo.clock import FrozenClock
 from todo.events.envelope import TASK_DUE
-from todo.notifications.channels import AppriseSender, ChannelError
+from todo.notifications.channels import AppriseSender
 from todo.notifications.egress import EgressPolicy
 from todo.notifications.models import Channel, Delivery, DeliveryAttempt
+from todo.notifications.sending import ChannelError
 from todo.platform.ports import free_port
 
 

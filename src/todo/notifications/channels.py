@@ -1,51 +1,34 @@
 """Notification channels through Apprise: one URL per channel (mailto://, json://, ntfy://, slack://...).
 
-The `ChannelSender` port lets the delivery worker and the "send a test" endpoint send without knowing
-Apprise; `AppriseSender` is the adapter. Channel URLs carry credentials, so only their masked form
-(`describe`) ever leaves the server.
+`AppriseSender` is the adapter of the `sending.ChannelSender` port; only bootstrap chooses it.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Protocol
 
 import apprise
 
 from todo.notifications.egress import EgressPolicy, RefusedTarget, check_host, guarded
-
-
-class ChannelError(RuntimeError):
-    """The channel did not take the notification; the message says what it answered."""
-
-
-@dataclass(frozen=True)
-class ChannelInfo:
-    service: str  # "Email", "JSON", "ntfy", ...
-    masked_url: str  # credentials replaced by ****
+from todo.notifications.sending import ChannelError, ChannelInfo
 
 
 def describe(url: str) -> ChannelInfo | None:
-    """What the URL stands for, or None when Apprise does not understand it."""
+    """What the URL stands for to Apprise, or None when Apprise does not understand it."""
     plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
         return None
     return ChannelInfo(service=str(plugin.service_name), masked_url=str(plugin.url(privacy=True)))  # type: ignore[no-untyped-call]
 
 
-class ChannelSender(Protocol):
-    async def check(self, url: str) -> None:
-        """Raise ChannelError if the URL names a target it may not send to (a host inside our network).
-        A URL the sender does not understand at all is left to the channel's own validation."""
-
-    async def send(self, url: str, *, title: str, body: str) -> None:
-        """Deliver or raise ChannelError."""
-
-
 class AppriseSender:
+    """The `ChannelSender` adapter: Apprise, behind the egress policy."""
+
     def __init__(self, egress: EgressPolicy | None = None) -> None:
         self.egress = egress or EgressPolicy()
+
+    def describe(self, url: str) -> ChannelInfo | None:
+        return describe(url)
 
     async def check(self, url: str) -> None:
         plugin = apprise.Apprise.instantiate(url)

@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from todo import wakeups
 from todo.clock import Clock
-from todo.notifications.channels import ChannelError, ChannelSender, describe
 from todo.notifications.models import Channel, Delivery, DeliveryAttempt, DeliveryState, Notification
+from todo.notifications.sending import ChannelError, ChannelSender
 from todo.platform.metrics import NOTIFICATIONS_FAILED, NOTIFICATIONS_SENT
 
 CHANNEL_FAILING = "channel_failing"  # the inbox kind of a notice that a channel gave up
@@ -127,7 +127,7 @@ class DeliveryWorker:
                 if delivery is not None:  # None: the channel was removed meanwhile
                     self._apply(session, delivery, outcome, now)
                     if delivery.state == DeliveryState.failed:
-                        await _tell_the_owner(session, delivery, now)
+                        await _tell_the_owner(session, self.sender, delivery, now)
 
     def _apply(self, session: AsyncSession, delivery: Delivery, outcome: _Outcome, now: datetime) -> None:
         delivery.attempts += 1
@@ -141,7 +141,7 @@ class DeliveryWorker:
                 duration_ms=outcome.duration_ms,
             )
         )
-        service = _service(outcome.job.url)
+        service = _service(self.sender, outcome.job.url)
         if outcome.error is None:
             delivery.state, delivery.sent_at, delivery.last_error = DeliveryState.sent, now, None
             NOTIFICATIONS_SENT.labels(channel=service).inc()
@@ -162,7 +162,9 @@ class DeliveryWorker:
             )
 
 
-async def _tell_the_owner(session: AsyncSession, delivery: Delivery, now: datetime) -> None:
+async def _tell_the_owner(
+    session: AsyncSession, sender: ChannelSender, delivery: Delivery, now: datetime
+) -> None:
     """A delivery was given up: its channel's owner hears of it in the inbox (not by channel, which may be
     the broken one), at most once a day per channel."""
     channel = await session.get(Channel, delivery.channel_id)
@@ -171,7 +173,7 @@ async def _tell_the_owner(session: AsyncSession, delivery: Delivery, now: dateti
     event_id = f"channel-failing:{channel.id}:{now.date().isoformat()}"
     if await session.scalar(select(Notification.id).where(Notification.event_id == event_id)) is not None:
         return
-    name = channel.label or _service(channel.url)
+    name = channel.label or _service(sender, channel.url)
     notice = Notification(
         id=uuid.uuid4(),
         user_id=channel.user_id,
@@ -199,6 +201,6 @@ def _ready(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _service(url: str) -> str:
-    info = describe(url)
+def _service(sender: ChannelSender, url: str) -> str:
+    info = sender.describe(url)
     return info.service if info is not None else "unknown"

@@ -16,7 +16,6 @@ from todo.db import utcnow
 from todo.deps import ChannelSenderDep, CurrentUser, LiveFeedDep, NowDep, SessionDep, Sessions, SessionsDep
 from todo.errors import InvalidInput
 from todo.notifications import service
-from todo.notifications.channels import ChannelError, ChannelSender, describe
 from todo.notifications.live import InboxCursor
 from todo.notifications.models import Channel, DeliveryAttempt, Notification
 from todo.notifications.schemas import (
@@ -30,6 +29,7 @@ from todo.notifications.schemas import (
     SnoozeIn,
     UnreadCount,
 )
+from todo.notifications.sending import ChannelError, ChannelInfo, ChannelSender
 from todo.platform.pagination import Page, PageParams, page_params
 from todo.tasks import service as tasks
 from todo.timeutil import to_utc
@@ -129,10 +129,12 @@ async def read_all(user: CurrentUser, session: SessionDep, now: NowDep) -> Unrea
 
 
 @channels_router.get("", response_model=list[ChannelRead])
-async def list_channels(user: CurrentUser, session: SessionDep) -> list[ChannelRead]:
+async def list_channels(
+    user: CurrentUser, session: SessionDep, sender: ChannelSenderDep
+) -> list[ChannelRead]:
     """Where notifications go besides the inbox, each with how it answered last and whether it keeps
     failing. URLs come back with their secrets masked."""
-    return await _channels_read(session, await service.get_channels(session, user=user))
+    return await _channels_read(session, sender, await service.get_channels(session, user=user))
 
 
 @channels_router.put("", response_model=list[ChannelRead])
@@ -145,10 +147,10 @@ async def replace_channels(
     it."""
     for index, item in enumerate(wanted):
         if item.url is not None:
-            await _allowed(sender, index, item.url)
+            await _usable(sender, index, item.url)
     channels = await service.replace_channels(session, user=user, wanted=wanted, now=now)
     await session.commit()
-    return await _channels_read(session, channels)
+    return await _channels_read(session, sender, channels)
 
 
 @channels_router.post("/test", response_model=list[ChannelTestResult])
@@ -162,7 +164,10 @@ async def test_channels(
     return list(results)
 
 
-async def _allowed(sender: ChannelSender, index: int, url: str) -> None:
+async def _usable(sender: ChannelSender, index: int, url: str) -> None:
+    """A URL the sender understands and may send to, or a 422 naming the field."""
+    if sender.describe(url) is None:
+        raise InvalidInput(f"{index}.url", "is not a channel URL Apprise understands (see its wiki)")
     try:
         await sender.check(url)
     except ChannelError as exc:
@@ -179,17 +184,20 @@ async def _try(sender: ChannelSender, channel: Channel) -> ChannelTestResult:
     return ChannelTestResult(channel_id=channel.id, label=channel.label, ok=True, error=None)
 
 
-async def _channels_read(session: AsyncSession, channels: Sequence[Channel]) -> list[ChannelRead]:
+async def _channels_read(
+    session: AsyncSession, sender: ChannelSender, channels: Sequence[Channel]
+) -> list[ChannelRead]:
     """The channels as answered, each with its latest attempts (one query for all)."""
     attempts = await service.recent_attempts(
         session, channel_ids=[c.id for c in channels], per_channel=FAILING_AFTER
     )
-    return [_channel_read(c, attempts.get(c.id, [])) for c in channels]
+    return [_channel_read(c, sender.describe(c.url), attempts.get(c.id, [])) for c in channels]
 
 
-def _channel_read(channel: Channel, attempts: Sequence[DeliveryAttempt]) -> ChannelRead:
-    """The channel, masked; `attempts`, its latest, newest first, say how it is doing."""
-    info = describe(channel.url)
+def _channel_read(
+    channel: Channel, info: ChannelInfo | None, attempts: Sequence[DeliveryAttempt]
+) -> ChannelRead:
+    """The channel, masked as `info` has it; `attempts`, its latest, newest first, say how it is doing."""
     last = attempts[0] if attempts else None
     return ChannelRead(
         id=channel.id,

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from todo import wakeups
 from todo.auth.models import User
 from todo.errors import InvalidInput, NotFound
-from todo.notifications.channels import describe
 from todo.notifications.models import (
     Channel,
     Delivery,
@@ -109,7 +108,8 @@ async def recent_attempts(
 async def replace_channels(
     session: AsyncSession, *, user: User, wanted: Sequence[ChannelIn], now: datetime
 ) -> Sequence[Channel]:
-    """Make the user's channels exactly `wanted`: listed ids are kept (and edited), the rest removed."""
+    """Make the user's channels exactly `wanted`: listed ids are kept (and edited), the rest removed. The
+    caller has checked every URL with the channel sender (understood, and allowed)."""
     current = {c.id: c for c in await get_channels(session, user=user)}
     kept: set[uuid.UUID] = set()
     for index, item in enumerate(wanted):
@@ -132,8 +132,6 @@ def _kept_or_new(
     user: User,
     now: datetime,
 ) -> Channel:
-    if item.url is not None and describe(item.url) is None:
-        raise InvalidInput(f"{index}.url", "is not a channel URL Apprise understands (see its wiki)")
     if item.id is not None:
         channel = current.get(item.id)
         if channel is None:

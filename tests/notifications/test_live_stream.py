@@ -79,11 +79,12 @@ async def test_a_new_notification_arrives_on_the_open_stream(
 
 
 async def test_the_stream_passes_on_notifications_written_out_of_order_and_in_bursts(
-    container: Container,
+    container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two notifications pods and several Kafka partitions write a user's notifications in no order of
     their times, a thousand reminders due together arrive in one wake-up, and a wake-up that finds nothing
     new sends nothing (the next events are the burst's, not a repeated count)."""
+    monkeypatch.setattr(routes, "STREAM_CHECK_SECONDS", 0.1)  # notice the client leaving sooner
     async with serving(container) as http:
         auth = await sign_up(http, "burst@example.com")
         user_id = (await http.get("/api/me", headers=auth)).json()["id"]
@@ -92,14 +93,18 @@ async def test_the_stream_passes_on_notifications_written_out_of_order_and_in_bu
             assert await anext(received) == ("unread", {"unread": 0})
 
             await write_notifications(container, user_id, ["first"], ago=timedelta(0))
-            assert await titles_until_unread(received) == ["first"]
+            titles, counts = await streamed(received, notifications=1, unread=1)
+            assert (titles, set(counts)) == (["first"], {1})
             # written two seconds earlier than "first", committed after it
             await write_notifications(container, user_id, ["slower writer"], ago=timedelta(seconds=2))
-            assert await titles_until_unread(received) == ["slower writer"]
+            titles, counts = await streamed(received, notifications=1, unread=2)
+            assert (titles, set(counts)) == (["slower writer"], {2})
             container.wakeups.fire(wakeups.INBOX, user_id)  # as PostgreSQL's echo of a commit: nothing new
             burst = [f"burst {n}" for n in range(250)]  # more than one page of the stream's reads
             await write_notifications(container, user_id, burst, ago=timedelta(0))
-            assert sorted(await titles_until_unread(received)) == sorted(burst)
+            titles, counts = await streamed(received, notifications=len(burst), unread=252)
+            assert sorted(titles) == sorted(burst)
+            assert 2 not in counts  # the empty wake-up sent no count
 
 
 async def write_notifications(container: Container, user_id: str, titles: list[str], ago: timedelta) -> None:
@@ -112,12 +117,20 @@ async def write_notifications(container: Container, user_id: str, titles: list[s
         wakeups.after_commit(session, wakeups.INBOX, user_id)
 
 
-async def titles_until_unread(received: AsyncIterator[tuple[str, Any]]) -> list[str]:
-    """The titles of the notifications streamed before the next unread count."""
-    titles = []
-    while (event := await asyncio.wait_for(anext(received), timeout=20))[0] == "notification":
-        titles.append(event[1]["title"])
-    return titles
+async def streamed(
+    received: AsyncIterator[tuple[str, Any]], *, notifications: int, unread: int
+) -> tuple[list[str], list[int]]:
+    """The titles of the notifications streamed and the unread counts sent, until `notifications` have
+    come and then the count `unread` (a count read just after a commit may also come before them)."""
+    titles: list[str] = []
+    counts: list[int] = []
+    while len(titles) < notifications or not counts or counts[-1] != unread:
+        name, data = await asyncio.wait_for(anext(received), timeout=20)
+        if name == "notification":
+            titles.append(data["title"])
+        else:
+            counts.append(data["unread"])
+    return titles, counts
 
 
 async def _true(value: bool) -> bool:

@@ -66,6 +66,7 @@ from todo.events.models import ProcessedEvent, TaskEvent
 from todo.migrate import upgrade
 from todo.platform.heap import tune_garbage_collector
 from todo.tasks import service as tasks
+from todo.tasks.schemas import TaskCreate
 
 console = Console()
 HOPS = ("outbox", "publish", "transit", "consume")
@@ -120,7 +121,7 @@ class Writer:
     async def _tasks(self, session: AsyncSession, count: int) -> list[str]:
         now = datetime.now(UTC)
         created = [
-            await tasks.create(session, user=self.user, fields={"title": "bench"}, now=now)
+            await tasks.create(session, user=self.user, data=TaskCreate(title="bench"), now=now)
             for _ in range(count)
         ]
         await session.flush()

@@ -26,6 +26,7 @@ from todo.bootstrap import build_container
 from todo.config import Settings
 from todo.migrate import upgrade
 from todo.tasks import service as tasks
+from todo.tasks.schemas import TaskCreate
 
 console = Console()
 
@@ -40,7 +41,7 @@ async def drain(url: str, events: int) -> tuple[float, int]:
         session.add(user)
         await session.flush()
         for n in range(events):
-            await tasks.create(session, user=user, fields={"title": f"queued {n}"}, now=now)
+            await tasks.create(session, user=user, data=TaskCreate(title=f"queued {n}"), now=now)
     started, published = time.perf_counter(), 0
     while batch := await container.relay.drain():
         published += batch

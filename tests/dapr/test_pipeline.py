@@ -32,6 +32,7 @@ from todo.events.relay import to_cloudevent
 from todo.platform.metrics import CONSUMED
 from todo.tasks import service as tasks
 from todo.tasks.models import Task
+from todo.tasks.schemas import TaskPatch
 
 pytestmark = [pytest.mark.postgres, pytest.mark.dapr]
 DEVSTACK = Path(__file__).resolve().parents[2] / "scripts" / "devstack"
@@ -212,8 +213,10 @@ async def test_many_updates_to_one_task_stay_in_order(stack: Stack) -> None:
         owner = None if row is None else await session.get(User, row.user_id)
         assert owner is not None
         for n in range(52, 102):
-            await tasks.update(session, user=owner, task_id=uuid.UUID(task["id"]), changes={"title": f"v{n}"},
-                               now=datetime.now(UTC))  # fmt: skip
+            patch = TaskPatch(title=f"v{n}")
+            await tasks.update(
+                session, user=owner, task_id=uuid.UUID(task["id"]), patch=patch, now=datetime.now(UTC)
+            )
     key = task["id"].encode()
     updates = await read_topic(stack.parts.kafka, "task-updated",
                                until=lambda records: sum(r.key == key for r in records) >= 100)  # fmt: skip

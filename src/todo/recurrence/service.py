@@ -29,6 +29,7 @@ from todo.recurrence.schemas import RecurringTaskRead, SeriesFields
 from todo.tasks import service as tasks
 from todo.tasks.due_state import DUE_SOON_WINDOW
 from todo.tasks.models import Task
+from todo.tasks.schemas import TaskCreate, TaskPatch
 from todo.timeutil import to_utc
 
 SCHEDULE_FIELDS = frozenset(
@@ -184,10 +185,11 @@ async def create_occurrence(
     """Create the task for `series.next_due_at` and move the series on to the occurrence after it."""
     due = series.next_due_at
     assert due is not None, "an active series always has a next occurrence"
+    content = {name: getattr(series, name) for name in CONTENT_FIELDS}
     task = await tasks.create(
         session,
         user=user,
-        fields={name: getattr(series, name) for name in CONTENT_FIELDS} | {"due_date": due},
+        data=TaskCreate.model_validate(content | {"due_date": due}),
         now=now,
         recurring_task_id=series.id,
         occurrence_at=due,
@@ -290,7 +292,7 @@ async def update(
             raise InvalidInput("is_active", "the series has no further occurrences to resume")
     elif content := {k: v for k, v in changed.items() if k in CONTENT_FIELDS}:
         for task in await _future_occurrences(session, series, now=now):
-            await tasks.update(session, user=user, task_id=task.id, changes=dict(content), now=now)
+            await tasks.update(session, user=user, task_id=task.id, patch=TaskPatch(**content), now=now)
     series.version += 1
     series.updated_at = now
     await _emit(session, SERIES_UPDATED, series)

@@ -53,7 +53,7 @@ async def task_filters(
 async def create_task(
     data: TaskCreate, user: CurrentUser, session: OneStatementSessionDep, now: NowDep
 ) -> TaskRead:
-    task = await service.create(session, user=user, fields=data.model_dump(), now=now)
+    task = await service.create(session, user=user, data=data, now=now)
     await session.commit()
     return service.to_read(task, now)
 
@@ -86,10 +86,9 @@ async def read_task(task_id: uuid.UUID, user: CurrentUser, session: ReadSessionD
 async def replace_task(
     task_id: uuid.UUID, data: TaskReplace, user: CurrentUser, session: SessionDep, now: NowDep
 ) -> TaskRead:
-    changes = data.model_dump(exclude={"version"})
-    task = await service.update(
-        session, user=user, task_id=task_id, changes=changes, now=now, expected_version=data.version
-    )
+    # The whole editable state: every field set, `null` clearing what it may
+    patch = TaskPatch.model_validate(data.model_dump())
+    task = await service.update(session, user=user, task_id=task_id, patch=patch, now=now)
     await session.commit()
     return service.to_read(task, now)
 
@@ -98,9 +97,7 @@ async def replace_task(
 async def patch_task(
     task_id: uuid.UUID, data: TaskPatch, user: CurrentUser, session: SessionDep, now: NowDep
 ) -> TaskRead:
-    task = await service.update(
-        session, user=user, task_id=task_id, changes=data.changes(), now=now, expected_version=data.version
-    )
+    task = await service.update(session, user=user, task_id=task_id, patch=data, now=now)
     await session.commit()
     return service.to_read(task, now)
 

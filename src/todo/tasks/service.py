@@ -40,7 +40,7 @@ from todo.events.envelope import (
 from todo.events.models import TaskEvent
 from todo.tasks.due_state import DUE_SOON_WINDOW, DueState, due_state
 from todo.tasks.models import Task, TaskTag
-from todo.tasks.schemas import TaskRead, TaskSort, TaskStatus
+from todo.tasks.schemas import TaskCreate, TaskPatch, TaskRead, TaskSort, TaskStatus
 from todo.timeutil import to_utc
 
 _TASKS: Table = Task.__table__  # type: ignore[assignment]  # Tables: plain Core statements
@@ -144,7 +144,7 @@ async def create(
     session: AsyncSession,
     *,
     user: User,
-    fields: dict[str, Any],
+    data: TaskCreate,
     now: datetime,
     recurring_task_id: uuid.UUID | None = None,
     occurrence_at: datetime | None = None,
@@ -153,11 +153,11 @@ async def create(
     task = Task(
         id=task_id,
         user_id=user.id,
-        title=fields["title"],
-        description=fields.get("description"),
-        priority=fields.get("priority", 2),
-        due_date=_due(fields.get("due_date"), user),
-        reminder_minutes=fields.get("reminder_minutes"),
+        title=data.title,
+        description=data.description,
+        priority=data.priority,
+        due_date=_due(data.due_date, user),
+        reminder_minutes=data.reminder_minutes,
         recurring_task_id=recurring_task_id,
         occurrence_at=occurrence_at,
         completed=False,
@@ -166,7 +166,7 @@ async def create(
         version=1,
         created_at=now,
         updated_at=now,
-        tag_rows=[TaskTag(task_id=task_id, tag=t) for t in _unique(fields.get("tags", []))],
+        tag_rows=[TaskTag(task_id=task_id, tag=t) for t in _unique(data.tags)],
     )
     await _insert(session, task, event(TASK_CREATED, task))  # every field is set in Python: nothing to read
     return task
@@ -242,15 +242,17 @@ async def update(
     *,
     user: User,
     task_id: uuid.UUID,
-    changes: dict[str, Any],
+    patch: TaskPatch,
     now: datetime,
-    expected_version: int | None = None,
 ) -> Task:
-    """Apply `changes` (a subset of EDITABLE plus `completed`); emit one event if anything changed."""
+    """Apply what `patch` sets (and, when it names a version, only to that version); emit one event if
+    anything changed."""
     task = await get(session, user=user, task_id=task_id, for_update=True)
-    if expected_version is not None and expected_version != task.version:
-        raise Conflict(f"task was changed meanwhile: version is {task.version}, not {expected_version}")
-    completed = changes.pop("completed", None)
+    if patch.version is not None and patch.version != task.version:
+        raise Conflict(f"task was changed meanwhile: version is {task.version}, not {patch.version}")
+    changes = patch.changes()
+    changes.pop("completed", None)
+    completed = patch.completed
     edited = _apply_edits(task, changes, user)
     if completed is not None and completed != task.completed:
         return await _set_completed(session, task, completed=completed, now=now)

@@ -86,8 +86,9 @@ async def read_task(task_id: uuid.UUID, user: CurrentUser, session: ReadSessionD
 async def replace_task(
     task_id: uuid.UUID, data: TaskReplace, user: CurrentUser, session: SessionDep, now: NowDep
 ) -> TaskRead:
-    # The whole editable state: every field set, `null` clearing what it may
-    patch = TaskPatch.model_validate(data.model_dump())
+    # The whole editable state as a patch that sets every field (`null` clearing what it may); already
+    # validated as a TaskReplace, whose fields are the patch's, so not validated again
+    patch = TaskPatch.model_construct(**data.model_dump())
     task = await service.update(session, user=user, task_id=task_id, patch=patch, now=now)
     await session.commit()
     return service.to_read(task, now)

@@ -169,4 +169,6 @@ def _serialize_sqlite_writes(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return  # a read-only session: each statement reads its own snapshot and takes no lock
         conn.exec_driver_sql("BEGIN IMMEDIATE")

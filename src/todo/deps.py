@@ -51,9 +51,10 @@ EngineDep = Annotated[AsyncEngine, Depends(_part("engine"))]
 LoginGuardDep = Annotated[LoginGuard, Depends(_part("login_guard"))]
 LiveFeedDep = Annotated[LiveFeed, Depends(_part("live_feed"))]
 ChannelSenderDep = Annotated[ChannelSender, Depends(_part("channel_sender"))]
-# The session factory, for a route that opens sessions of its own (a stream that stays open for hours
-# holds none between its reads)
+# The session factories, for a route that opens sessions of its own (a stream that stays open for hours
+# holds none between its reads): ordinary ones, and autocommit ones for reads (as ReadSessionDep's)
 SessionsDep = Annotated[Sessions, Depends(_part("sessions"))]
+ReadSessionsDep = Annotated[Sessions, Depends(_part("read_sessions"))]
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

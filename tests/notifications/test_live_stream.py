@@ -107,6 +107,39 @@ async def test_the_stream_passes_on_notifications_written_out_of_order_and_in_bu
             assert 2 not in counts  # the empty wake-up sent no count
 
 
+async def test_a_client_that_reconnects_gets_what_came_while_it_was_away(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A browser reconnects by itself (an API pod replaced, a network blip) sending the id of the last
+    notification it had: the stream sends at once what was written since, and nothing it had before. An id
+    that is not one of the user's starts the stream afresh."""
+    monkeypatch.setattr(routes, "STREAM_CHECK_SECONDS", 0.1)  # notice the client leaving sooner
+    async with serving(container) as http:
+        auth = await sign_up(http, "away@example.com")
+        user_id = (await http.get("/api/me", headers=auth)).json()["id"]
+        await write_notifications(container, user_id, ["long ago"], ago=timedelta(minutes=5))
+        async with http.stream("GET", "/api/notifications/stream", headers=auth) as stream:
+            received = events(stream.aiter_lines())
+            assert await anext(received) == ("unread", {"unread": 1})
+            await write_notifications(container, user_id, ["seen"], ago=timedelta(0))
+            assert (await streamed(received, notifications=1, unread=2))[0] == ["seen"]
+        seen = (await http.get("/api/notifications", headers=auth)).json()["items"][0]
+        assert seen["title"] == "seen"
+
+        await write_notifications(container, user_id, ["while away", "and this"], ago=timedelta(0))
+        resuming = auth | {"Last-Event-ID": seen["id"]}
+        async with http.stream("GET", "/api/notifications/stream", headers=resuming) as stream:
+            titles, counts = await streamed(events(stream.aiter_lines()), notifications=2, unread=4)
+            assert (sorted(titles), counts[0]) == (["and this", "while away"], 4)
+
+        afresh = auth | {"Last-Event-ID": str(uuid.uuid4())}
+        async with http.stream("GET", "/api/notifications/stream", headers=afresh) as stream:
+            received = events(stream.aiter_lines())
+            assert await anext(received) == ("unread", {"unread": 4})
+            await write_notifications(container, user_id, ["new"], ago=timedelta(0))
+            assert (await streamed(received, notifications=1, unread=5))[0] == ["new"]
+
+
 async def write_notifications(container: Container, user_id: str, titles: list[str], ago: timedelta) -> None:
     """Notifications as the inbox consumer writes them, in one transaction, recorded `ago`."""
     at = utcnow() - ago

@@ -68,6 +68,15 @@ class InboxCursor:
         self._newest = opened_at
         self._passed: dict[uuid.UUID, datetime] = {}
 
+    @classmethod
+    def after(cls, notification_id: uuid.UUID, recorded_at: datetime) -> InboxCursor:
+        """A cursor for a client that reconnects having had this notification: what was written after it
+        is news, and so is what was written up to `COMMIT_LAG` before it (it may have committed later), so
+        a few may come twice; clients skip ids they have."""
+        cursor = cls(opened_at=recorded_at)
+        cursor.take([(notification_id, recorded_at)])
+        return cursor
+
     @property
     def reads_from(self) -> datetime:
         return self._newest - COMMIT_LAG

@@ -8,12 +8,21 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo.db import utcnow
-from todo.deps import ChannelSenderDep, CurrentUser, LiveFeedDep, NowDep, SessionDep, Sessions, SessionsDep
+from todo.deps import (
+    ChannelSenderDep,
+    CurrentUser,
+    LiveFeedDep,
+    NowDep,
+    ReadSessionDep,
+    ReadSessionsDep,
+    SessionDep,
+    Sessions,
+)
 from todo.errors import InvalidInput
 from todo.notifications import service
 from todo.notifications.live import InboxCursor
@@ -39,12 +48,15 @@ channels_router = APIRouter(prefix="/api/me/channels", tags=["notifications"])
 reminders_router = APIRouter(prefix="/api/tasks/{task_id}", tags=["notifications"])
 
 STREAM_CHECK_SECONDS = 15.0  # how often a quiet stream looks whether its client has gone
+# How soon a browser reconnects when its stream ends (its API pod replaced): it resumes where it broke,
+# so a reconnect costs one request, and a short wait keeps a toast from coming late.
+RECONNECT_MILLISECONDS = 1000
 
 
 @router.get("", response_model=Page[NotificationRead])
 async def list_notifications(
     user: CurrentUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     paging: Annotated[PageParams, Depends(page_params)],
     unread: bool = False,
 ) -> Page[NotificationRead]:
@@ -57,22 +69,33 @@ async def list_notifications(
 
 
 @router.get("/unread-count", response_model=UnreadCount)
-async def count_unread(user: CurrentUser, session: SessionDep) -> UnreadCount:
+async def count_unread(user: CurrentUser, session: ReadSessionDep) -> UnreadCount:
     return UnreadCount(unread=await service.unread_count(session, user=user))
 
 
 @router.get("/stream", response_class=EventSourceResponse)
 async def stream(
-    request: Request, user: CurrentUser, session: SessionDep, sessions: SessionsDep, feed: LiveFeedDep
+    request: Request,
+    user: CurrentUser,
+    session: ReadSessionDep,
+    sessions: ReadSessionsDep,
+    feed: LiveFeedDep,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-Sent Events: `unread` (the count) at once and after new notifications or another change,
-    and `notification` for each new one. Browsers reconnect by themselves."""
+    and `notification` for each new one. Browsers reconnect by themselves (a server restarting, an API
+    pod replaced) sending the id of the last notification they had: the stream resumes after it."""
+    resumed = await _resume_point(session, user.id, last_event_id)
     await session.close()  # a stream may stay open for hours: hold no pooled connection meanwhile
     async with feed.listen(user.id) as changed:
-        cursor = InboxCursor(opened_at=utcnow())
-        cursor.take(await _written_since(sessions, user.id, cursor))  # there before the stream: not news
+        if resumed is None:
+            cursor = InboxCursor(opened_at=utcnow())
+            cursor.take(await _written_since(sessions, user.id, cursor))  # there before the stream: not news
+        else:
+            cursor = InboxCursor.after(*resumed)
+            changed.set()  # what came while the client was away is sent at once
         sent = await _unread(sessions, user.id)
-        yield ServerSentEvent(event="unread", data=sent, retry=3000)
+        yield ServerSentEvent(event="unread", data=sent, retry=RECONNECT_MILLISECONDS)
         while not feed.closed and not await request.is_disconnected():
             try:
                 await asyncio.wait_for(changed.wait(), timeout=STREAM_CHECK_SECONDS)
@@ -91,6 +114,19 @@ async def stream(
             if (unread := await _unread(sessions, user.id)) != sent or rows:
                 sent = unread
                 yield ServerSentEvent(event="unread", data=unread)
+
+
+async def _resume_point(
+    session: AsyncSession, user_id: uuid.UUID, last_event_id: str | None
+) -> tuple[uuid.UUID, datetime] | None:
+    """The notification a reconnecting client had last, and when it was written; None for a new client,
+    or an id that is not one of the user's notifications (the stream then starts afresh)."""
+    try:
+        notification_id = uuid.UUID(last_event_id or "")
+    except ValueError:
+        return None
+    at = await service.recorded_at(session, user_id=user_id, notification_id=notification_id)
+    return None if at is None else (notification_id, at)
 
 
 async def _written_since(

@@ -181,6 +181,14 @@ async def unread_count_of(session: AsyncSession, *, user_id: uuid.UUID) -> int:
     return count or 0
 
 
+async def recorded_at(
+    session: AsyncSession, *, user_id: uuid.UUID, notification_id: uuid.UUID
+) -> datetime | None:
+    """When the user's notification was written; None if it is not theirs or not there."""
+    query = select(Notification.recorded_at).where(Notification.id == notification_id)
+    return await session.scalar(query.where(Notification.user_id == user_id))
+
+
 async def written_since(
     session: AsyncSession, *, user_id: uuid.UUID, since: datetime
 ) -> Sequence[tuple[uuid.UUID, datetime]]:

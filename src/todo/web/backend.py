@@ -70,9 +70,13 @@ class Backend:
         return None if response.status_code == 204 else response.json()
 
     @asynccontextmanager
-    async def stream(self, path: str, *, token: str) -> AsyncIterator[httpx.Response]:
-        """An open streaming response (Server-Sent Events); BackendError if the API refuses it."""
-        request = self._http.build_request("GET", path, headers=_auth(token), timeout=None)
+    async def stream(
+        self, path: str, *, token: str, last_event_id: str | None = None
+    ) -> AsyncIterator[httpx.Response]:
+        """An open streaming response (Server-Sent Events); BackendError if the API refuses it.
+        `last_event_id`: the reconnecting browser's, so that the stream resumes where it broke."""
+        resume = {"Last-Event-ID": last_event_id} if last_event_id else {}
+        request = self._http.build_request("GET", path, headers=_auth(token) | resume, timeout=None)
         try:
             response = await self._http.send(request, stream=True)
         except httpx.HTTPError as exc:

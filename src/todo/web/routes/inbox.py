@@ -54,9 +54,11 @@ async def live(request: Request, user: UserDep) -> Response:
     """The backend's notification stream, passed through: the browser's EventSource cannot send the
     bearer token, the web UI can."""
     backend, closing = await backend_of(request), request.app.state.closing
+    last_event_id = request.headers.get("Last-Event-ID")
 
     async def relay() -> AsyncIterator[bytes]:
-        async with backend.stream("/api/notifications/stream", token=user.token) as upstream:
+        stream = backend.stream("/api/notifications/stream", token=user.token, last_event_id=last_event_id)
+        async with stream as upstream:
             chunks = upstream.aiter_raw()
             while (chunk := await _next_unless(chunks, closing)) is not None:
                 yield chunk

@@ -56,8 +56,12 @@ function listen() {
   const bell = document.querySelector(".bell[data-live]");
   if (!bell || !window.EventSource) return;
   const source = new EventSource(bell.dataset.live);
+  // After a reconnect the stream resumes from the last id it sent and may repeat a few: toast each once.
+  const toasted = new Set();
   source.addEventListener("unread", (event) => setUnread(JSON.parse(event.data).unread));
   source.addEventListener("notification", (event) => {
+    if (toasted.has(event.lastEventId)) return;
+    toasted.add(event.lastEventId);
     const note = JSON.parse(event.data);
     toast(note.title, note.body);
     refresh();

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -20,7 +21,6 @@ from todo.db import OneStatementSession, create_engine
 from todo.events.consumers import ConsumerRegistry
 from todo.events.dapr import DaprPublisher
 from todo.events.local import LocalTransport
-from todo.events.outbox import SOURCE_KEY
 from todo.events.relay import Relay
 from todo.events.transport import Publisher
 from todo.notifications.channels import AppriseSender
@@ -36,16 +36,15 @@ from todo.recurrence.consumer import completion_consumer
 from todo.scheduling import TimedLoop
 from todo.state.dapr import DaprStateStore
 from todo.state.store import MemoryStateStore, StateStore
+from todo.unit_of_work import UnitOfWork
 from todo.wakeups import (
     DELIVERIES,
     OUTBOX,
     REMINDERS,
     SERIES,
     SIGN_INS,
-    WAKEUPS_KEY,
     Listener,
     Wakeups,
-    WakingSession,
 )
 
 log = logging.getLogger(__name__)
@@ -121,15 +120,15 @@ def build_container(
     clock = clock or SystemClock()
     engine = create_engine(settings)
     wakeups = Wakeups()
-    info: dict[str, object] = {SOURCE_KEY: settings.app_id, WAKEUPS_KEY: wakeups}
-    sessions = async_sessionmaker(engine, expire_on_commit=False, sync_session_class=WakingSession, info=info)
+    unit: dict[str, Any] = {"source": settings.app_id, "wakeups": wakeups}  # every unit of work's
+    sessions = async_sessionmaker(engine, expire_on_commit=False, sync_session_class=UnitOfWork, **unit)
     autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
     # No transaction around a read-only request: no BEGIN and no ROLLBACK round trip (decision 62)
     read_sessions = async_sessionmaker(autocommit)
     # Where a write is one statement (a task's creation on PostgreSQL), no transaction around it (decision 66)
     one_statement_sessions = (
         async_sessionmaker(autocommit, expire_on_commit=False, sync_session_class=OneStatementSession,
-                           info=info)
+                           **unit)
         if engine.dialect.name == "postgresql"
         else sessions
     )  # fmt: skip

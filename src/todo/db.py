@@ -18,7 +18,7 @@ from sqlalchemy.types import TypeDecorator
 
 from todo.config import Settings
 from todo.errors import DatabaseUnavailable
-from todo.wakeups import WakingSession
+from todo.unit_of_work import UnitOfWork
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -73,19 +73,22 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class OneStatementSession(WakingSession):
+class OneStatementSession(UnitOfWork):
     """For a request whose whole write is one statement, on an autocommit connection: the statement is its
     own transaction, with no BEGIN and COMMIT round trips around it (decision 66). A second statement, or
     a flush with anything to write, would not be atomic with the first: both are refused."""
 
-
-_STATEMENTS_KEY = "statements_run"  # session.info of a OneStatementSession
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.statements_run = 0
 
 
 @event.listens_for(OneStatementSession, "do_orm_execute")
 def _one_statement(state: ORMExecuteState) -> None:
-    run = state.session.info[_STATEMENTS_KEY] = state.session.info.get(_STATEMENTS_KEY, 0) + 1
-    if run > 1:
+    session = state.session
+    assert isinstance(session, OneStatementSession)
+    session.statements_run += 1
+    if session.statements_run > 1:
         raise RuntimeError("a OneStatementSession runs one statement: use a transactional session")
 
 

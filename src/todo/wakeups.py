@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.types import String
 
+from todo.unit_of_work import UnitOfWork, unit_of
+
 log = logging.getLogger(__name__)
 
 OUTBOX = "todo_outbox"  # events were written: the relay has work
@@ -31,9 +33,6 @@ CHANNELS = (OUTBOX, REMINDERS, SERIES, INBOX, DELIVERIES, SIGN_INS)
 # Channels PostgreSQL notifies by itself, from a trigger (migration 0004): the INSERT that writes an outbox
 # event announces it, and the writer's transaction needs no statement of its own for it.
 NOTIFIED_BY_DATABASE = frozenset({OUTBOX})
-
-WAKEUPS_KEY = "wakeups"  # session.info: this process's Wakeups
-_PENDING_KEY = "wakeups_pending"  # session.info: {channel: {payload}} of the open transaction
 
 Callback = Callable[[str], None]
 _NOTIFY_ALL = text("SELECT pg_notify(:channel, p) FROM unnest(:payloads) AS p").bindparams(
@@ -59,39 +58,33 @@ class Wakeups:
 
 def after_commit(session: Session | AsyncSession, channel: str, payload: str = "") -> None:
     """Wake `channel`'s sleepers (with `payload`) once the session's transaction commits."""
-    session.info.setdefault(_PENDING_KEY, defaultdict(set))[channel].add(payload)
+    unit_of(session).pending_wakeups[channel].add(payload)
 
 
-class WakingSession(Session):
-    """The sync session class behind our AsyncSessions: it delivers `after_commit` wake-ups."""
-
-
-@event.listens_for(WakingSession, "before_commit")
-def _notify_other_processes(session: Session) -> None:
-    pending: dict[str, set[str]] = session.info.get(_PENDING_KEY) or {}
-    if not pending or session.get_bind().dialect.name != "postgresql":
+@event.listens_for(UnitOfWork, "before_commit")
+def _notify_other_processes(session: UnitOfWork) -> None:
+    if not session.pending_wakeups or session.get_bind().dialect.name != "postgresql":
         return
-    for channel, payloads in pending.items():
+    for channel, payloads in session.pending_wakeups.items():
         if channel in NOTIFIED_BY_DATABASE:
             continue
         # One statement per channel however many payloads; PostgreSQL sends them when the commit lands.
         session.execute(_NOTIFY_ALL, {"channel": channel, "payloads": sorted(payloads)})
 
 
-@event.listens_for(WakingSession, "after_commit")
-def _wake_this_process(session: Session) -> None:
-    pending: dict[str, set[str]] = session.info.pop(_PENDING_KEY, None) or {}
-    wakeups: Wakeups | None = session.info.get(WAKEUPS_KEY)
-    if wakeups is None:
+@event.listens_for(UnitOfWork, "after_commit")
+def _wake_this_process(session: UnitOfWork) -> None:
+    pending, session.pending_wakeups = session.pending_wakeups, defaultdict(set)
+    if session.wakeups is None:
         return
     for channel, payloads in pending.items():
         for payload in payloads:
-            wakeups.fire(channel, payload)
+            session.wakeups.fire(channel, payload)
 
 
-@event.listens_for(WakingSession, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
+@event.listens_for(UnitOfWork, "after_rollback")
+def _forget(session: UnitOfWork) -> None:
+    session.pending_wakeups.clear()
 
 
 class Listener:

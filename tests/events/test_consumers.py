@@ -22,10 +22,18 @@ def task_event(
     version: int, *, type_: str = "todo.task.updated.v1", event_id: str | None = None, **data: object
 ) -> CloudEvent:
     task_id = data.pop("id", "7b0a3a52-0000-4000-8000-000000000001")
-    payload = {
+    payload = {  # a task's v1 payload: every field, as the producer writes it
         "id": task_id,
         "user_id": "7b0a3a52-0000-4000-8000-0000000000aa",
         "version": version,
+        "title": "Water the plants",
+        "description": None,
+        "priority": 2,
+        "tags": [],
+        "reminder_minutes": None,
+        "notified": False,
+        "recurring_task_id": None,
+        "occurrence_at": None,
         "created_at": "2026-06-15T12:00:00+00:00",
         "updated_at": "2026-06-15T12:00:00+00:00",
         "due_date": None,

@@ -19,33 +19,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from todo.analytics.models import AnalyticsTask
 from todo.db import dialect_of, insert_or_merge
 from todo.events.consumers import Consumer, SetStatement
-from todo.events.envelope import (
-    TASK_DELETED,
-    TASK_TYPES,
-    CloudEvent,
-    MalformedEvent,
-    Topic,
-    parse_datetime,
-    parse_uuid,
-)
+from todo.events.envelope import TASK_DELETED, TASK_TYPES, CloudEvent, Topic
+from todo.events.payloads import TaskPayload
 
 
 def projection_row(event: CloudEvent) -> dict[str, Any]:
-    """The projection row a task event describes; MalformedEvent if it lacks what the row needs."""
-    data = event.data
-    created_at = parse_datetime(data.get("created_at"), "data.created_at")
-    if created_at is None:
-        raise MalformedEvent("data.created_at is required")
+    """The projection row a task event describes; MalformedEvent if its payload is not a task's."""
+    task = event.payload_as(TaskPayload)
     deleted = event.type == TASK_DELETED.type
     return {
-        "task_id": parse_uuid(data.get("id"), "data.id"),
-        "user_id": event.user_id,
-        "created_at": created_at,
-        "version": event.version,
-        "due_date": parse_datetime(data.get("due_date"), "data.due_date"),
-        "completed": bool(data.get("completed")),
-        "completed_at": parse_datetime(data.get("completed_at"), "data.completed_at"),
-        "deleted_at": parse_datetime(data.get("updated_at"), "data.updated_at") if deleted else None,
+        "task_id": task.id,
+        "user_id": task.user_id,
+        "created_at": task.created_at,
+        "version": task.version,
+        "due_date": task.due_date,
+        "completed": task.completed,
+        "completed_at": task.completed_at,
+        "deleted_at": task.updated_at if deleted else None,
     }
 
 

@@ -105,7 +105,7 @@ async def read_me(user: CurrentUser) -> UserRead:
 
 @router.patch("/api/me", response_model=UserRead, tags=["me"])
 async def update_me(changes: UserUpdate, user: CurrentUser, session: SessionDep, now: NowDep) -> UserRead:
-    user = await service.update(session, user=user, changes=changes, now=now)
+    user = await service.update(session, user=user, patch=changes, now=now)
     await session.commit()
     return UserRead.model_validate(user)
 

@@ -47,9 +47,9 @@ async def authenticate(session: AsyncSession, *, email: str, password: str) -> U
     return user if ok else None
 
 
-async def update(session: AsyncSession, *, user: User, changes: UserUpdate, now: datetime) -> User:
+async def update(session: AsyncSession, *, user: User, patch: UserUpdate, now: datetime) -> User:
     user = await session.merge(user, load=False)  # the caller's row may come detached from the cache
-    for name, value in changes.model_dump(exclude_unset=True, exclude_none=True).items():
+    for name, value in patch.model_dump(exclude_unset=True, exclude_none=True).items():
         setattr(user, name, value)
     user.updated_at = now
     await session.flush()

@@ -19,10 +19,10 @@ from todo.events.envelope import CloudEvent, MalformedEvent
 from todo.events.models import ProcessedEvent
 from todo.events.transport import DeliveryStatus
 from todo.platform.metrics import CONSUMED, EVENT_DELIVERY_SECONDS
+from todo.unit_of_work import unit_of
 
 log = logging.getLogger(__name__)
 
-BATCH_CACHE = "consumer_batch_cache"  # session.info key where prepare() may leave what it loaded
 Handler = Callable[[CloudEvent, AsyncSession], Awaitable[None]]
 BatchHandler = Callable[[Sequence[CloudEvent], AsyncSession], Awaitable[None]]
 
@@ -207,7 +207,10 @@ async def _in_one_statement(
 def _set_statements(consumers: Sequence[Consumer], events: Sequence[CloudEvent]) -> list[SetStatement] | None:
     effects = []
     for consumer in consumers:
-        effect = consumer.in_one_statement(events) if consumer.in_one_statement else None
+        try:
+            effect = consumer.in_one_statement(events) if consumer.in_one_statement else None
+        except MalformedEvent:
+            return None  # the transactional path drops that event alone
         if effect is None:
             return None
         effects.append(effect)
@@ -268,7 +271,7 @@ async def _apply(consumer: Consumer, fresh: Sequence[CloudEvent], session: Async
                 await consumer.handle(event, session)
         await session.flush()
     finally:
-        session.info.pop(BATCH_CACHE, None)
+        unit_of(session).batch = None  # what prepare() loaded is this batch's only
 
 
 async def _claim(

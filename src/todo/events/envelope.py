@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
 from typing import Any
+
+from todo.events.payloads import (
+    DuePayload,
+    EventPayload,
+    P,
+    PayloadError,
+    SeriesPayload,
+    TaskPayload,
+    parse,
+)
 
 
 class Topic(StrEnum):
@@ -22,30 +33,50 @@ class Topic(StrEnum):
 
 @dataclass(frozen=True)
 class EventKind:
-    """One kind of event: where it is published, its CloudEvent type, and the spec's short event_type."""
+    """One kind of event: where it is published, its CloudEvent type, the spec's short event_type, and
+    what its `data` carries (the payload's version is the type's)."""
 
     topic: Topic
     type: str
     event_type: str
+    payload: builtins.type[EventPayload]  # `type` is a field of this class: the builtin by name
 
 
-TASK_CREATED = EventKind(Topic.task_created, "todo.task.created.v1", "created")
-TASK_UPDATED = EventKind(Topic.task_updated, "todo.task.updated.v1", "updated")
-TASK_COMPLETED = EventKind(Topic.task_completed, "todo.task.completed.v1", "completed")
-TASK_UNCOMPLETED = EventKind(Topic.task_updated, "todo.task.uncompleted.v1", "uncompleted")
-TASK_DELETED = EventKind(Topic.task_deleted, "todo.task.deleted.v1", "deleted")
+TASK_CREATED = EventKind(Topic.task_created, "todo.task.created.v1", "created", TaskPayload)
+TASK_UPDATED = EventKind(Topic.task_updated, "todo.task.updated.v1", "updated", TaskPayload)
+TASK_COMPLETED = EventKind(Topic.task_completed, "todo.task.completed.v1", "completed", TaskPayload)
+TASK_UNCOMPLETED = EventKind(Topic.task_updated, "todo.task.uncompleted.v1", "uncompleted", TaskPayload)
+TASK_DELETED = EventKind(Topic.task_deleted, "todo.task.deleted.v1", "deleted", TaskPayload)
 # Written by the notifications service's clocks (issue 3); consumed by the inbox and the channels.
-TASK_DUE_SOON = EventKind(Topic.task_due_soon, "todo.task.due_soon.v1", "due_soon")
-TASK_DUE = EventKind(Topic.task_due, "todo.task.due.v1", "due")
-RECURRING_TASK_DUE = EventKind(Topic.recurring_task_due, "todo.recurring_task.due.v1", "occurrence_due")
+TASK_DUE_SOON = EventKind(Topic.task_due_soon, "todo.task.due_soon.v1", "due_soon", DuePayload)
+TASK_DUE = EventKind(Topic.task_due, "todo.task.due.v1", "due", DuePayload)
+RECURRING_TASK_DUE = EventKind(
+    Topic.recurring_task_due, "todo.recurring_task.due.v1", "occurrence_due", DuePayload
+)
 # Series changes travel on the task topics (the topic set is fixed); consumers tell them apart by `type`.
-SERIES_CREATED = EventKind(Topic.task_created, "todo.recurring_task.created.v1", "created")
-SERIES_UPDATED = EventKind(Topic.task_updated, "todo.recurring_task.updated.v1", "updated")
-SERIES_DELETED = EventKind(Topic.task_deleted, "todo.recurring_task.deleted.v1", "deleted")
+SERIES_CREATED = EventKind(Topic.task_created, "todo.recurring_task.created.v1", "created", SeriesPayload)
+SERIES_UPDATED = EventKind(Topic.task_updated, "todo.recurring_task.updated.v1", "updated", SeriesPayload)
+SERIES_DELETED = EventKind(Topic.task_deleted, "todo.recurring_task.deleted.v1", "deleted", SeriesPayload)
 
 TASK_TYPES = frozenset(
     k.type for k in (TASK_CREATED, TASK_UPDATED, TASK_COMPLETED, TASK_UNCOMPLETED, TASK_DELETED)
 )
+KINDS = {
+    k.type: k
+    for k in (
+        TASK_CREATED,
+        TASK_UPDATED,
+        TASK_COMPLETED,
+        TASK_UNCOMPLETED,
+        TASK_DELETED,
+        TASK_DUE_SOON,
+        TASK_DUE,
+        RECURRING_TASK_DUE,
+        SERIES_CREATED,
+        SERIES_UPDATED,
+        SERIES_DELETED,
+    )
+}
 
 
 class MalformedEvent(ValueError):
@@ -80,12 +111,23 @@ class CloudEvent:
         frozen dataclass still has)."""
         return parse_uuid(self.data.get("user_id"), "data.user_id")
 
-    @property
-    def version(self) -> int:
-        value = self.data.get("version")
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise MalformedEvent("data.version must be an integer")
-        return value
+    @cached_property
+    def payload(self) -> EventPayload:
+        """`data` read as its type's payload, once per event however many consumers ask."""
+        kind = KINDS.get(self.type)
+        if kind is None:
+            raise MalformedEvent(f"unknown event type {self.type!r} on {self.topic}")
+        try:
+            return parse(kind.payload, self.data)
+        except PayloadError as exc:
+            raise MalformedEvent(str(exc)) from exc
+
+    def payload_as(self, model: builtins.type[P]) -> P:
+        """The payload, as the kind a handler takes; MalformedEvent if the type carries another kind."""
+        payload = self.payload
+        if not isinstance(payload, model):
+            raise MalformedEvent(f"{self.type} carries no {model.__name__}")
+        return payload
 
 
 def parse_uuid(value: object, where: str) -> uuid.UUID:

@@ -10,31 +10,32 @@ from typing import Any
 
 from sqlalchemy import event, insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from todo import wakeups
 from todo.db import utcnow
 from todo.events.envelope import EventKind
 from todo.events.models import TaskEvent
+from todo.events.payloads import EventPayload, written
 from todo.platform.metrics import EVENTS_WRITTEN
-from todo.wakeups import WakingSession
+from todo.unit_of_work import UnitOfWork, unit_of
 
-SOURCE_KEY = "event_source"  # the writer's app-id, the CloudEvent `source`
-_PENDING_KEY = "outbox_pending_topics"  # topics written in the open transaction, for the metrics
 _INSERT = insert(TaskEvent.__table__)  # type: ignore[arg-type]  # a Table: the plain Core statement
 
 
 @dataclass(frozen=True)
 class NewEvent:
-    """An event about to be written: what changed (`kind`, `entity` `subject` of `user_id`), its payload,
+    """An event about to be written: what changed (`kind`, `entity` `subject`), its payload (the kind's),
     and `at`, the CloudEvent `time`: when the change happened by the application's clock."""
 
     kind: EventKind
     entity: str
     subject: uuid.UUID
-    user_id: uuid.UUID
-    data: dict[str, Any]
+    payload: EventPayload
     at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.payload, self.kind.payload):
+            raise TypeError(f"{self.kind.type} carries a {self.kind.payload.__name__}, not this payload")
 
 
 async def record(session: AsyncSession, events: Sequence[NewEvent]) -> None:
@@ -52,7 +53,7 @@ async def record(session: AsyncSession, events: Sequence[NewEvent]) -> None:
 def announce(session: AsyncSession, events: Sequence[NewEvent]) -> None:
     """After `events` were inserted by a statement of the caller's own (`row` gives their columns): count
     them and wake the relay, here or in another process, when the transaction commits."""
-    session.info.setdefault(_PENDING_KEY, []).extend(event.kind.topic.value for event in events)
+    unit_of(session).topics_written.extend(event.kind.topic.value for event in events)
     wakeups.after_commit(session, wakeups.OUTBOX)
 
 
@@ -73,7 +74,7 @@ COLUMNS = (
 
 def row(session: AsyncSession, event: NewEvent) -> dict[str, Any]:
     """The outbox row's columns for `event`, as written by this session's app (the CloudEvent source)."""
-    source = session.info.get(SOURCE_KEY, "todo")
+    source = unit_of(session).source
     return {
         "id": uuid.uuid4(),
         "topic": event.kind.topic.value,
@@ -82,18 +83,19 @@ def row(session: AsyncSession, event: NewEvent) -> dict[str, Any]:
         "source": source,
         "entity": event.entity,
         "subject": event.subject,
-        "user_id": event.user_id,
-        "data": {**event.data, "user_id": str(event.user_id)},
+        "user_id": event.payload.user_id,
+        "data": written(event.payload),
         "created_at": event.at or utcnow(),
     }
 
 
-@event.listens_for(WakingSession, "after_commit")
-def _count_written(session: Session) -> None:
-    for topic in session.info.pop(_PENDING_KEY, []):
+@event.listens_for(UnitOfWork, "after_commit")
+def _count_written(session: UnitOfWork) -> None:
+    topics, session.topics_written = session.topics_written, []
+    for topic in topics:
         EVENTS_WRITTEN.labels(topic=topic).inc()
 
 
-@event.listens_for(WakingSession, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
+@event.listens_for(UnitOfWork, "after_rollback")
+def _forget(session: UnitOfWork) -> None:
+    session.topics_written.clear()

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo import wakeups
 from todo.auth.models import User
-from todo.events.consumers import BATCH_CACHE, Consumer
+from todo.events.consumers import Consumer
 from todo.events.envelope import (
     RECURRING_TASK_DUE,
     TASK_DUE,
@@ -22,10 +22,11 @@ from todo.events.envelope import (
     CloudEvent,
     MalformedEvent,
     parse_datetime,
-    parse_uuid,
 )
+from todo.events.payloads import DuePayload
 from todo.notifications.messages import compose
 from todo.notifications.models import Channel, Delivery, Notification
+from todo.unit_of_work import unit_of
 
 KINDS = {kind.type: kind.event_type for kind in (TASK_DUE_SOON, TASK_DUE, RECURRING_TASK_DUE)}
 
@@ -37,21 +38,22 @@ async def handle(event: CloudEvent, session: AsyncSession) -> None:
     user = await _user(session, event.user_id)
     if user is None:
         return  # the account was deleted meanwhile: nobody to tell
-    data = event.data
-    title = data.get("title")
-    if not isinstance(title, str):
-        raise MalformedEvent("data.title is required")
-    due = parse_datetime(data.get("due_date"), "data.due_date")
+    task = event.payload_as(DuePayload)
+    due = task.due_date
     sent = parse_datetime(event.time, "time")
-    reminder = data.get("reminder")
-    late = isinstance(reminder, dict) and reminder.get("late") is True
+    late = task.reminder is not None and task.reminder.late
     message = compose(
-        kind, task_title=title, due=due, now=sent or due or user.created_at, tz_name=user.timezone, late=late
+        kind,
+        task_title=task.title,
+        due=due,
+        now=sent or due or user.created_at,
+        tz_name=user.timezone,
+        late=late,
     )
     notification = Notification(
         id=uuid.uuid4(),
         user_id=user.id,
-        task_id=parse_uuid(data.get("id"), "data.id"),
+        task_id=task.id,
         kind=kind,
         title=message.title[:300],
         body=message.body,
@@ -80,19 +82,17 @@ async def prepare(events: Sequence[CloudEvent], session: AsyncSession) -> None:
     )
     for user_id, channel_id in rows:
         batch.channels[user_id].append(channel_id)
-    session.info[BATCH_CACHE] = batch
+    unit_of(session).batch = batch
 
 
 async def _user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
-    batch: _Batch | None = session.info.get(BATCH_CACHE)
-    if batch is not None:
+    if isinstance(batch := unit_of(session).batch, _Batch):
         return batch.users.get(user_id)
     return await session.get(User, user_id)
 
 
 async def _channels_of(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
-    batch: _Batch | None = session.info.get(BATCH_CACHE)
-    if batch is not None:
+    if isinstance(batch := unit_of(session).batch, _Batch):
         return batch.channels.get(user_id, [])
     query = select(Channel.id).where(Channel.user_id == user_id, Channel.enabled.is_(True))
     return list(await session.scalars(query))

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from todo.clock import Clock
 from todo.events import outbox
 from todo.events.envelope import RECURRING_TASK_DUE, TASK_DUE, TASK_DUE_SOON, EventKind
+from todo.events.payloads import DuePayload, ReminderSent
 from todo.notifications.models import Reminder, ReminderState
 from todo.notifications.schedule import ReminderKind
 from todo.platform.metrics import REMINDER_LATENESS, REMINDERS_FIRED
@@ -78,14 +79,9 @@ class ReminderClock:
         if reminder.kind == ReminderKind.due:
             task.notified = True  # a system flag: no new version, no task-updated event
         kind = _event_kind(ReminderKind(reminder.kind), task, now)
-        info = {
-            "id": str(reminder.id),
-            "kind": reminder.kind,
-            "minutes_before": reminder.minutes_before,
-            "fire_at": reminder.fire_at.isoformat(),
-            "late": reminder.late,
-        }
-        event = tasks.event(kind, task, at=now, extra={"reminder": info})
+        sent = ReminderSent.model_validate(reminder, from_attributes=True)
+        due = DuePayload.model_validate(task).model_copy(update={"reminder": sent})
+        event = tasks.event(kind, task, at=now, carrying=due)
         return event, reminder.kind, max(lateness.total_seconds(), 0.0)
 
     async def next_due(self) -> datetime | None:

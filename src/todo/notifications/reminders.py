@@ -28,38 +28,39 @@ from todo.events.envelope import (
     TASK_DELETED,
     TASK_TYPES,
     CloudEvent,
-    MalformedEvent,
     Topic,
     parse_datetime,
-    parse_uuid,
 )
+from todo.events.payloads import TaskPayload
 from todo.notifications.models import Reminder, ReminderSource, ReminderState
 from todo.notifications.schedule import PlannedReminder, ReminderKind, plan
 
 
 @dataclass(frozen=True)
 class _Change:
-    """A task event as the schedule reads it, validated once."""
+    """A task event as the schedule reads it."""
 
     event: CloudEvent
-    task_id: uuid.UUID
-    version: int
-    changed_at: datetime
-    own_leads: list[int] | None  # the task's own reminder leads; None: its owner's defaults
+    task: TaskPayload
     finished: bool  # deleted or completed
-    due: datetime | None  # None once finished
 
     @classmethod
     def of(cls, event: CloudEvent) -> _Change:
-        data = event.data
-        changed_at = parse_datetime(data.get("updated_at"), "data.updated_at")
-        if changed_at is None:
-            raise MalformedEvent("data.updated_at is required")
-        event.user_id  # noqa: B018 (validates data.user_id)
-        due = parse_datetime(data.get("due_date"), "data.due_date")
-        finished = event.type == TASK_DELETED.type or bool(data.get("completed"))
-        return cls(event, parse_uuid(data.get("id"), "data.id"), event.version, changed_at,
-                   _own_leads(event), finished, None if finished else due)  # fmt: skip
+        task = event.payload_as(TaskPayload)
+        return cls(event, task, finished=event.type == TASK_DELETED.type or task.completed)
+
+    @property
+    def task_id(self) -> uuid.UUID:
+        return self.task.id
+
+    @property
+    def version(self) -> int:
+        return self.task.version
+
+    @property
+    def due(self) -> datetime | None:
+        """None once finished: nothing left to remind of."""
+        return None if self.finished else self.task.due_date
 
 
 def _newest_changes(events: Sequence[CloudEvent]) -> list[_Change]:
@@ -118,7 +119,7 @@ def in_one_statement(events: Sequence[CloudEvent]) -> SetStatement | None:
     """Creations with no due time have nothing to remind of: the schedule only records their versions, in
     one statement. Any other change reads the task's pending reminders: the transaction. Decided from
     the events' types and due times alone, so a batch that goes to the transaction is parsed once."""
-    if any(e.type in TASK_TYPES and (e.type != TASK_CREATED.type or e.data.get("due_date") is not None)
+    if any(e.type in TASK_TYPES and (e.type != TASK_CREATED.type or e.payload_as(TaskPayload).due_date)
            for e in events):  # fmt: skip
         return None
     return SetStatement(_ADVANCE_ARRAYS, lambda: _as_arrays(_newest_changes(events)))
@@ -166,21 +167,20 @@ def _replan_task(
     owner = owners.get(change.event.user_id)
     if owner is None and (due is not None or pending):
         finished, due = True, None  # the account is gone: nothing left to remind anyone of
-    leads = change.own_leads
+    leads = change.task.reminder_minutes  # its own; None: its owner's defaults
     if leads is None:
         leads = list(owner.reminder_minutes) if owner is not None else []
-    wanted = plan(due, leads, changed_at=change.changed_at)
-    return _replan(session, change.event, pending, wanted, finished=finished, version=change.version, due=due)
+    wanted = plan(due, leads, changed_at=change.task.updated_at)
+    return _replan(session, change, pending, wanted, finished=finished, due=due)
 
 
 def _replan(
     session: AsyncSession,
-    event: CloudEvent,
+    change: _Change,
     pending: list[Reminder],
     wanted: list[PlannedReminder],
     *,
     finished: bool,
-    version: int,
     due: datetime | None,
 ) -> datetime | None:
     """Cancel the pending reminders no longer wanted, add the new ones; the earliest added one's time."""
@@ -190,7 +190,7 @@ def _replan(
         key = (reminder.kind, reminder.minutes_before, reminder.fire_at)
         still_wanted = key in wanted_keys or (reminder.kind == ReminderKind.snooze and not finished)
         if still_wanted:
-            reminder.task_version = version
+            reminder.task_version = change.version
             kept.add(key)
         else:
             reminder.state = ReminderState.cancelled
@@ -202,28 +202,19 @@ def _replan(
         earliest = min(earliest or planned.fire_at, planned.fire_at)
         reminder = Reminder(
             id=uuid.uuid4(),
-            task_id=parse_uuid(event.data.get("id"), "data.id"),
-            user_id=event.user_id,
+            task_id=change.task_id,
+            user_id=change.task.user_id,
             kind=planned.kind.value,
             minutes_before=planned.minutes_before,
             due_at=due,
             fire_at=planned.fire_at,
             state=ReminderState.pending,
-            task_version=version,
-            created_at=parse_datetime(event.time, "time"),
+            task_version=change.version,
+            created_at=parse_datetime(change.event.time, "time"),
         )
         session.add(reminder)
         pending.append(reminder)
     return earliest
-
-
-def _own_leads(event: CloudEvent) -> list[int] | None:
-    own = event.data.get("reminder_minutes")
-    if own is None:
-        return None
-    if not isinstance(own, list) or not all(isinstance(m, int) and m >= 0 for m in own):
-        raise MalformedEvent("data.reminder_minutes must be a list of non-negative integers")
-    return own
 
 
 reminder_schedule_consumer = Consumer(

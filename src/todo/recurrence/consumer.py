@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo.events.consumers import Consumer
-from todo.events.envelope import TASK_COMPLETED, CloudEvent, Topic, parse_datetime, parse_uuid
+from todo.events.envelope import TASK_COMPLETED, CloudEvent, Topic, parse_datetime
+from todo.events.payloads import TaskPayload
 from todo.platform.metrics import OCCURRENCES_CREATED
 from todo.recurrence import service
 from todo.recurrence.engine import RepeatFrom
@@ -14,15 +15,15 @@ from todo.tasks.models import Task
 
 
 async def handle(event: CloudEvent, session: AsyncSession) -> None:
-    series_id = event.data.get("recurring_task_id")
-    if event.type != TASK_COMPLETED.type or series_id is None:
+    if event.type != TASK_COMPLETED.type:
         return
-    series = await session.get(
-        RecurringTask, parse_uuid(series_id, "data.recurring_task_id"), with_for_update=True
-    )
+    completed = event.payload_as(TaskPayload)
+    if completed.recurring_task_id is None:
+        return
+    series = await session.get(RecurringTask, completed.recurring_task_id, with_for_update=True)
     if series is None or series.repeat_from != RepeatFrom.completion.value:
         return
-    occurrence = await session.get(Task, parse_uuid(event.data.get("id"), "data.id"))
+    occurrence = await session.get(Task, completed.id)
     if occurrence is None or not occurrence.completed:
         return  # deleted or reopened since: nothing to follow up
     now = parse_datetime(event.time, "time") or occurrence.updated_at

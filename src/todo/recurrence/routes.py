@@ -43,7 +43,7 @@ async def create_series(
 @router.post("/preview", response_model=OccurrencesRead)
 async def preview_series(data: RecurringTaskCreate, user: CurrentUser, limit: Limit = 5) -> OccurrencesRead:
     """The first occurrences of a series, before saving it."""
-    schedule = await service.build_schedule(data.model_dump(), default_timezone=user.timezone)
+    schedule = await service.build_schedule(data, default_timezone=user.timezone)
     return _occurrences(schedule, service.preview(schedule, limit=limit))
 
 
@@ -74,7 +74,7 @@ async def read_series(
 async def update_series(
     series_id: uuid.UUID, data: RecurringTaskUpdate, user: CurrentUser, session: SessionDep, now: NowDep
 ) -> RecurringTaskRead:
-    series = await service.update(session, user=user, series_id=series_id, changes=data.changes(), now=now)
+    series = await service.update(session, user=user, series_id=series_id, patch=data, now=now)
     await session.commit()
     return service.to_read(series, now)
 

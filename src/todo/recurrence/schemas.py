@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
@@ -80,7 +80,7 @@ class RecurringTaskUpdate(BaseModel):
     repeat_from: RepeatFrom | None = None
     is_active: bool | None = None
 
-    def changes(self) -> dict[str, object]:
+    def changes(self) -> dict[str, Any]:
         """The fields sent; `null` clears the optional ones and leaves the required ones as they are."""
         sent = self.model_dump(exclude_unset=True)
         clearable = {"description", "end_date", "rrule", "count", "timezone"}

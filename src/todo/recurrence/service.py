@@ -6,7 +6,6 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,10 +21,11 @@ from todo.events.envelope import (
     SERIES_UPDATED,
     EventKind,
 )
+from todo.events.payloads import DuePayload, SeriesPayload
 from todo.recurrence import engine
 from todo.recurrence.engine import RecurrenceError, RecurrenceType, RepeatFrom, Schedule
 from todo.recurrence.models import RecurringTask
-from todo.recurrence.schemas import RecurringTaskRead, SeriesFields
+from todo.recurrence.schemas import RecurringTaskRead, RecurringTaskUpdate, SeriesFields
 from todo.tasks import service as tasks
 from todo.tasks.due_state import DUE_SOON_WINDOW
 from todo.tasks.models import Task
@@ -55,7 +55,7 @@ def schedule_of(series: RecurringTask) -> Schedule:
 VALIDATION_SECONDS = 1.0
 
 
-async def build_schedule(fields: dict[str, Any], *, default_timezone: str) -> Schedule:
+async def build_schedule(fields: SeriesFields, *, default_timezone: str) -> Schedule:
     """Validate the schedule fields together; the InvalidInput names the field at fault."""
     schedule = _schedule_from(fields, default_timezone=default_timezone)
     try:
@@ -69,17 +69,13 @@ async def build_schedule(fields: dict[str, Any], *, default_timezone: str) -> Sc
     return schedule
 
 
-def _schedule_from(fields: dict[str, Any], *, default_timezone: str) -> Schedule:
-    tz = fields.get("timezone") or default_timezone
-    kind, interval, rule = (
-        fields.get("recurrence_type"),
-        fields.get("recurrence_interval") or 1,
-        fields.get("rrule"),
-    )
+def _schedule_from(fields: SeriesFields, *, default_timezone: str) -> Schedule:
+    tz = fields.timezone or default_timezone
+    kind, interval, rule = fields.recurrence_type, fields.recurrence_interval, fields.rrule
     try:
         if rule:
             rule, summary = engine.parse_rrule(rule)
-            if kind is not None and RecurrenceType(kind) is not summary.recurrence_type:
+            if kind is not None and kind is not summary.recurrence_type:
                 raise RecurrenceError(
                     "recurrence_type", f"is {kind} but rrule says {summary.recurrence_type}"
                 )
@@ -87,12 +83,12 @@ def _schedule_from(fields: dict[str, Any], *, default_timezone: str) -> Schedule
         if kind is None:
             raise RecurrenceError("recurrence_type", "is required unless rrule is given")
         schedule = Schedule(
-            recurrence_type=RecurrenceType(kind),
+            recurrence_type=kind,
             interval=interval,
-            start=to_utc(fields["start_date"], tz),
+            start=to_utc(fields.start_date, tz),
             timezone=tz,
-            end=None if fields.get("end_date") is None else to_utc(fields["end_date"], tz),
-            count=fields.get("count"),
+            end=None if fields.end_date is None else to_utc(fields.end_date, tz),
+            count=fields.count,
             rrule=rule or None,
         )
     except RecurrenceError as exc:
@@ -131,8 +127,7 @@ def ahead_window(user: User) -> timedelta:
 
 
 async def create(session: AsyncSession, *, user: User, data: SeriesFields, now: datetime) -> RecurringTask:
-    fields = data.model_dump()
-    schedule = await build_schedule(fields, default_timezone=user.timezone)
+    schedule = await build_schedule(data, default_timezone=user.timezone)
     series = RecurringTask(
         id=uuid.uuid4(),
         user_id=user.id,
@@ -173,9 +168,8 @@ async def create_ready(
         created.append(task)
         late = (now - task.occurrence_at).total_seconds() if task.occurrence_at is not None else -1.0
         if announce and late >= 0:
-            await tasks.emit(
-                session, RECURRING_TASK_DUE, task, at=now, extra={"late_seconds": round(late, 3)}
-            )
+            due = DuePayload.model_validate(task).model_copy(update={"late_seconds": round(late, 3)})
+            await tasks.emit(session, RECURRING_TASK_DUE, task, at=now, carrying=due)
     return created
 
 
@@ -266,11 +260,11 @@ async def get_all(
 
 
 async def update(
-    session: AsyncSession, *, user: User, series_id: uuid.UUID, changes: dict[str, Any], now: datetime
+    session: AsyncSession, *, user: User, series_id: uuid.UUID, patch: RecurringTaskUpdate, now: datetime
 ) -> RecurringTask:
     series = await get(session, user=user, series_id=series_id, for_update=True)
     current = RecurringTaskRead.model_validate(series).model_dump()
-    changed = {k: v for k, v in changes.items() if current.get(k) != v}
+    changed = {k: v for k, v in patch.changes().items() if current.get(k) != v}
     if not changed:
         return series
     for name in ("title", "description", "priority", "repeat_from"):
@@ -281,7 +275,9 @@ async def update(
     if SCHEDULE_FIELDS & changed.keys():
         if "rrule" in changed and changed["rrule"] is not None and "recurrence_type" not in changed:
             current["recurrence_type"] = None  # let the new rule decide the frequency
-        _set_schedule(series, await build_schedule({**current, **changed}, default_timezone=user.timezone))
+        merged = {k: v for k, v in (current | changed).items() if k in SeriesFields.model_fields}
+        fields = SeriesFields.model_construct(**merged)  # both halves validated already
+        _set_schedule(series, await build_schedule(fields, default_timezone=user.timezone))
     resumed = changed.get("is_active") is True
     if "is_active" in changed:
         series.is_active = changed["is_active"]
@@ -360,17 +356,11 @@ def _set_schedule(series: RecurringTask, schedule: Schedule) -> None:
 
 
 async def _emit(session: AsyncSession, kind: EventKind, series: RecurringTask) -> None:
-    data = to_read(series, series.updated_at).model_dump(mode="json")
-    await outbox.record(
-        session,
-        [
-            outbox.NewEvent(
-                kind,
-                entity="recurring_task",
-                subject=series.id,
-                user_id=series.user_id,
-                data=data,
-                at=series.updated_at,
-            )
-        ],
+    # next_due_at as the API answers it at the change: the series' state, not the reader's clock
+    payload = SeriesPayload.model_validate(series).model_copy(
+        update={"next_due_at": next_due(series, series.updated_at)}
     )
+    event = outbox.NewEvent(
+        kind, entity="recurring_task", subject=series.id, payload=payload, at=series.updated_at
+    )
+    await outbox.record(session, [event])

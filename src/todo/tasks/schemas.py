@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -68,10 +68,10 @@ class TaskPatch(BaseModel):
     completed: bool | None = None
     version: int | None = Field(default=None, ge=1)
 
-    def changes(self) -> dict[str, object]:
-        """The fields sent; `null` clears description, due_date or reminder_minutes (back to your
-        default) and leaves the others as they are."""
-        sent = self.model_dump(exclude_unset=True, exclude={"version"})
+    def edits(self) -> dict[str, Any]:
+        """The fields sent, but for `completed` and `version`; `null` clears description, due_date or
+        reminder_minutes (back to your default) and leaves the others as they are."""
+        sent = self.model_dump(exclude_unset=True, exclude={"version", "completed"})
         return {k: v for k, v in sent.items() if v is not None or k in CLEARABLE}
 
 

@@ -38,6 +38,7 @@ from todo.events.envelope import (
     EventKind,
 )
 from todo.events.models import TaskEvent
+from todo.events.payloads import TaskPayload
 from todo.tasks.due_state import DUE_SOON_WINDOW, DueState, due_state
 from todo.tasks.models import Task, TaskTag
 from todo.tasks.schemas import TaskCreate, TaskPatch, TaskRead, TaskSort, TaskStatus
@@ -108,24 +109,13 @@ def _read(task: Any, tags: list[str], now: datetime) -> TaskRead:
     )
 
 
-def snapshot(task: Task) -> dict[str, Any]:
-    """The event payload: the task's state without anything that depends on the reader's clock."""
-    return to_read(task, task.updated_at).model_dump(mode="json", exclude={"due_state"})
-
-
 def event(
-    kind: EventKind, task: Task, *, at: datetime | None = None, extra: dict[str, Any] | None = None
+    kind: EventKind, task: Task, *, at: datetime | None = None, carrying: TaskPayload | None = None
 ) -> outbox.NewEvent:
-    """`kind` about `task`: its current snapshot, plus `extra`. `at` is when it happened; by default the
-    task's last change."""
-    return outbox.NewEvent(
-        kind,
-        entity="task",
-        subject=task.id,
-        user_id=task.user_id,
-        data={**snapshot(task), **(extra or {})},
-        at=at or task.updated_at,
-    )
+    """`kind` about `task`, carrying the task as it now stands in the kind's payload (or `carrying`, that
+    with more filled in). `at` is when it happened; by default the task's last change."""
+    payload = carrying or kind.payload.model_validate(task)
+    return outbox.NewEvent(kind, entity="task", subject=task.id, payload=payload, at=at or task.updated_at)
 
 
 async def emit(
@@ -134,10 +124,10 @@ async def emit(
     task: Task,
     *,
     at: datetime | None = None,
-    extra: dict[str, Any] | None = None,
+    carrying: TaskPayload | None = None,
 ) -> None:
     """Write `kind` about `task` into the outbox, in the caller's transaction."""
-    await outbox.record(session, [event(kind, task, at=at, extra=extra)])
+    await outbox.record(session, [event(kind, task, at=at, carrying=carrying)])
 
 
 async def create(
@@ -250,10 +240,8 @@ async def update(
     task = await get(session, user=user, task_id=task_id, for_update=True)
     if patch.version is not None and patch.version != task.version:
         raise Conflict(f"task was changed meanwhile: version is {task.version}, not {patch.version}")
-    changes = patch.changes()
-    changes.pop("completed", None)
     completed = patch.completed
-    edited = _apply_edits(task, changes, user)
+    edited = _apply_edits(task, patch, user)
     if completed is not None and completed != task.completed:
         return await _set_completed(session, task, completed=completed, now=now)
     if edited:
@@ -299,9 +287,9 @@ async def _set_completed(session: AsyncSession, task: Task, *, completed: bool, 
     return task
 
 
-def _apply_edits(task: Task, changes: dict[str, Any], user: User) -> bool:
+def _apply_edits(task: Task, patch: TaskPatch, user: User) -> bool:
     edited = False
-    for name, value in changes.items():
+    for name, value in patch.edits().items():
         if name == "tags":
             tags = _unique(value or [])
             if tags != task.tags:

@@ -19,8 +19,8 @@ from todo.auth.routes import router as auth_router
 from todo.bootstrap import Container, build_container
 from todo.config import Role, Settings, Transport, ensure_jwt_secret
 from todo.events.dapr import DaprDeliveries
-from todo.notifications.routes import channels_router, reminders_router
-from todo.notifications.routes import router as notifications_router
+from todo.notifications.api.routes import channels_router, reminders_router
+from todo.notifications.api.routes import router as notifications_router
 from todo.platform import http_errors
 from todo.platform import logging as todo_logging
 from todo.platform.health import router as health_router

@@ -23,7 +23,7 @@ from todo.auth.security import read_token
 from todo.clock import Clock
 from todo.config import Settings
 from todo.errors import Unauthorized
-from todo.notifications.live import LiveFeed
+from todo.notifications.api.live import LiveFeed
 from todo.notifications.sending import ChannelSender
 
 Sessions = async_sessionmaker[AsyncSession]

@@ -20,7 +20,7 @@ from todo.apps import create_api_app
 from todo.bootstrap import Container
 from todo.db import utcnow
 from todo.events.envelope import TASK_DUE
-from todo.notifications import routes
+from todo.notifications.api import routes
 from todo.notifications.models import Notification
 from todo.platform.ports import free_port
 

@@ -15,7 +15,7 @@ from todo.clock import FrozenClock
 from todo.events.consumers import deliver, deliver_batch
 from todo.events.envelope import CloudEvent
 from todo.events.transport import DeliveryStatus
-from todo.notifications import service
+from todo.notifications.api import service
 
 DUE = START + timedelta(days=2)  # 2026-06-17 12:00 UTC
 

@@ -24,8 +24,8 @@ from todo.deps import (
     Sessions,
 )
 from todo.errors import InvalidInput
-from todo.notifications import service
-from todo.notifications.live import InboxCursor
+from todo.notifications.api import service
+from todo.notifications.api.live import InboxCursor
 from todo.notifications.models import Channel, DeliveryAttempt, Notification
 from todo.notifications.schemas import (
     FAILING_AFTER,

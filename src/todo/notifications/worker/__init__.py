@@ -1,0 +1,2 @@
+"""What the notifications service runs: the reminder schedule and inbox consumers, the reminder clock and
+the channel delivery worker."""

@@ -295,6 +295,12 @@ def test_quick_add_keeps_the_cursor_completing_can_be_undone_and_deleting_asks_f
     page.keyboard.press("Enter")
     expect(page.get_by_role("link", name="Post the letter")).to_be_visible()
     expect(title_box).to_be_focused()  # one task after another, no Tabs back
+    page.keyboard.type("Water the plants tomorrow 9am #home !1")
+    preview = page.locator("#qa-preview")  # what will be added, said while typing
+    expect(preview).to_contain_text("Adds \u201cWater the plants\u201d, due ")
+    expect(preview).to_contain_text(", 09:00, #home, high priority.")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("link", name="Water the plants")).to_be_visible()
 
     page.get_by_role("button", name="Complete “Buy stamps”").click()
     expect(page.get_by_text("Task completed.")).to_be_visible()

@@ -60,6 +60,22 @@ async def test_the_dashboard_groups_tasks_by_due_time_in_the_users_timezone(brow
     assert 'aria-label="1 tasks"' in section(html, "overdue")
 
 
+async def test_the_new_task_box_reads_plain_words_and_says_so_as_you_type(browser: Browser) -> None:
+    await browser.sign_up(timezone="Europe/Berlin")  # 14:00 there, Monday 15 June
+    assert 'data-preview="/quick-add/preview"' in (await browser.get("/")).text
+    text = "Call mum tomorrow 18:00 #family !1"
+    preview = await browser.submit("/quick-add/preview", {"text": text})
+    assert preview.text == "Adds \u201cCall mum\u201d, due Tue 16 Jun, 18:00, #family, high priority."
+    unclear = await browser.submit("/quick-add/preview", {"text": "Read every page of the book"})
+    assert "kept in the title: \u201cevery page of the book\u201d" in unclear.text
+    assert (await add(browser, text)).status_code == 303
+    upcoming = section((await browser.get("/")).text, "upcoming")
+    assert "Call mum" in upcoming
+    assert "tomorrow" not in upcoming  # the words read as the due time left the title
+    assert "Tue 16 Jun, 18:00" in upcoming
+    assert "#family" in upcoming
+
+
 async def test_completing_a_task_moves_it_to_done_today_and_back(browser: Browser) -> None:
     await browser.sign_up()
     await browser.get("/")
@@ -94,8 +110,12 @@ async def test_forms_without_the_csrf_token_are_refused_and_change_nothing(brows
 async def test_a_task_the_api_refuses_is_shown_with_its_reason(browser: Browser) -> None:
     await browser.sign_up()
     await browser.get("/")
-    refused = await add(browser, "x" * 201)
+    refused = await add(browser, "x" * 201)  # plain words: through quick add
     assert refused.status_code == 422
+    assert re.search(
+        r'class="alert" role="alert">New task leaves a title longer than 200 characters\.<', refused.text
+    )
+    refused = await add(browser, "x" * 201, priority="1")  # a field chosen: the title as typed
     assert re.search(r'class="alert" role="alert">Title can have at most 200 characters\.<', refused.text)
 
 

@@ -40,6 +40,10 @@ class NewTask(Confirm):
     tags: str = ""  # comma-separated
 
 
+class QuickText(Confirm):
+    text: str = ""  # the new-task box, as typed: read by the API's quick add
+
+
 class TicksLeads(Confirm):
     reminder_minutes: list[str] = []  # the ticked boxes of REMINDER_LEADS
 
@@ -82,6 +86,7 @@ class NewChannel(Confirm):
 ConfirmForm = Annotated[Confirm, Form()]
 CredentialsForm = Annotated[Credentials, Form()]
 NewTaskForm = Annotated[NewTask, Form()]
+QuickTextForm = Annotated[QuickText, Form()]
 TaskChangesForm = Annotated[TaskChanges, Form()]
 SnoozeForm = Annotated[Snooze, Form()]
 SeriesFieldsForm = Annotated[SeriesFields, Form()]

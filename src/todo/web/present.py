@@ -133,3 +133,27 @@ def reminder_label(kind: str, minutes_before: int | None) -> str:
     )
     count = minutes_before // size
     return f"{count} {unit}{'s' if count != 1 else ''} before"
+
+
+PRIORITY_WORDS = {1: "high priority", 2: "", 3: "low priority"}
+
+
+def quick_add(said: Mapping[str, Any], timezone: str) -> str:
+    """Quick add's preview in a sentence: `Adds "Call mum", due Tue 16 Jun, 18:00, #family.`"""
+    title = f"\u201c{said['title']}\u201d"
+    if said["kind"] == "series":
+        repeat = next((u["words"] for u in said["understood"] if u["meaning"].startswith("repeats")), "")
+        first = local_time(datetime.fromisoformat(said["start_date"]), timezone)
+        parts = [f"Adds the series {title}, repeating {repeat}, first {first}"]
+    else:
+        parts = [f"Adds {title}"]
+        if said["due_date"]:
+            parts.append(f"due {local_time(datetime.fromisoformat(said['due_date']), timezone)}")
+    parts += [f"#{t}" for t in said["tags"]]
+    if words := PRIORITY_WORDS.get(said["priority"]):
+        parts.append(words)
+    sentence = ", ".join(parts) + "."
+    if said["not_understood"]:
+        kept = ", ".join(f"\u201c{w}\u201d" for w in said["not_understood"])
+        sentence += f" Not understood as a date or a repeat, so kept in the title: {kept}."
+    return sentence

@@ -12,6 +12,7 @@ import re
 # The API's field names, as the web UI's forms label them.
 LABELS = {
     "title": "Title",
+    "text": "New task",  # quick add's one box
     "description": "Description",
     "priority": "Priority",
     "due_date": "Due",

@@ -7,11 +7,19 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 
 from todo.web import present
 from todo.web.backend import BackendError
-from todo.web.forms import REMINDER_LEADS, ConfirmForm, NewTaskForm, SnoozeForm, TaskChangesForm
+from todo.web.forms import (
+    REMINDER_LEADS,
+    ConfirmForm,
+    NewTask,
+    NewTaskForm,
+    QuickTextForm,
+    SnoozeForm,
+    TaskChangesForm,
+)
 from todo.web.pages import Page, SignedIn, page, sentence
 from todo.web.routes.common import UserDep, back, back_to, now
 from todo.web.session import check_csrf
@@ -39,15 +47,36 @@ async def _dashboard(request: Request, user: SignedIn, *, status: int = 200) -> 
 
 @router.post("/tasks")
 async def add_task(request: Request, user: UserDep, form: NewTaskForm) -> Response:
+    """The new-task box: plain words go to quick add ("Call mum tomorrow 18:00 #family"); a due time,
+    tags or a priority chosen in the form's own fields make the title literal."""
     check_csrf(request, form.csrf_token)
-    fields: dict[str, Any] = {"title": form.title, "priority": form.priority, "tags": _tags(form.tags)}
-    if form.due:
-        fields["due_date"] = form.due  # wall time in the user's zone: the API reads an offset-less time so
-    _, refused = await user.attempt("POST", "/api/tasks", json=fields)
+    if _chose_fields(form):
+        fields: dict[str, Any] = {"title": form.title, "priority": form.priority, "tags": _tags(form.tags)}
+        if form.due:  # wall time in the user's zone: the API reads an offset-less time so
+            fields["due_date"] = form.due
+        _, refused = await user.attempt("POST", "/api/tasks", json=fields)
+    else:
+        _, refused = await user.attempt("POST", "/api/quick-add", json={"text": form.title})
     if refused is not None:
         request.state.flash_error = sentence(refused)
         return await _dashboard(request, user, status=422)
     return back(back_to(request, added="1"))  # the page puts the cursor back in the title box
+
+
+@router.post("/quick-add/preview")
+async def quick_add_preview(request: Request, user: UserDep, form: QuickTextForm) -> Response:
+    """What the new-task box would add, in a sentence, as the user types (the page asks, debounced)."""
+    check_csrf(request, form.csrf_token)
+    if not form.text.strip():
+        return PlainTextResponse("")
+    said, refused = await user.attempt("POST", "/api/quick-add/preview", json={"text": form.text})
+    return PlainTextResponse(
+        sentence(refused) if refused is not None else present.quick_add(said, user.timezone)
+    )
+
+
+def _chose_fields(form: NewTask) -> bool:
+    return bool(form.due or form.tags.strip() or form.priority != NewTask.model_fields["priority"].default)
 
 
 @router.post("/tasks/{task_id}/complete")

@@ -90,7 +90,38 @@ function confirmForms() {
   }
 }
 
+// The new-task box reads plain words ("Call mum tomorrow 18:00 #family"): as the user types, the server
+// says in a sentence what it would add. The form's own due, tags and priority fields make the title
+// literal, so then there is nothing to preview.
+const PREVIEW_DELAY_MS = 300;
+
+function previewQuickAdd() {
+  const form = document.querySelector("form[data-preview]");
+  if (!form) return;
+  const box = form.querySelector("#qa-preview");
+  const hint = box.textContent;
+  let timer;
+  let asked = 0;
+  const literal = () => form.elements.due.value || form.elements.tags.value.trim() || form.elements.priority.value !== "2";
+  const ask = async () => {
+    const text = form.elements.title.value.trim();
+    if (!text || literal()) {
+      box.textContent = text ? "" : hint;
+      return;
+    }
+    const mine = ++asked;
+    const body = new URLSearchParams({ csrf_token: form.elements.csrf_token.value, text });
+    const answer = await fetch(form.dataset.preview, { method: "POST", body });
+    if (answer.ok && mine === asked) box.textContent = await answer.text();
+  };
+  form.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(ask, PREVIEW_DELAY_MS);
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  previewQuickAdd();
   confirmForms();
   showWhatApplies();
   detectTimezone();

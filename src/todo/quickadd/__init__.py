@@ -1,0 +1,1 @@
+"""Quick add: a task or a series typed in plain words."""

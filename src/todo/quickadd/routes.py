@@ -1,0 +1,34 @@
+"""/api/quick-add: a task or a series typed in plain words, and its preview."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from todo.deps import CurrentUser, NowDep, SessionDep
+from todo.quickadd import service
+from todo.quickadd.schemas import QuickAddIn, QuickAddPreview
+from todo.recurrence import service as recurrence
+from todo.recurrence.models import RecurringTask
+from todo.recurrence.schemas import RecurringTaskRead
+from todo.tasks import service as tasks
+from todo.tasks.schemas import TaskRead
+
+router = APIRouter(prefix="/api/quick-add", tags=["quick add"])
+
+
+@router.post("/preview", response_model=QuickAddPreview)
+async def preview(data: QuickAddIn, user: CurrentUser, now: NowDep) -> QuickAddPreview:
+    """What `POST /api/quick-add` would make of the text, making nothing."""
+    return service.preview(text=data.text, user=user, now=now)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=TaskRead | RecurringTaskRead)
+async def quick_add(
+    data: QuickAddIn, user: CurrentUser, session: SessionDep, now: NowDep
+) -> TaskRead | RecurringTaskRead:
+    """Makes the task, or the series when the text says it repeats; answers it as its own endpoint does."""
+    made = await service.create(session, user=user, text=data.text, now=now)
+    await session.commit()
+    if isinstance(made, RecurringTask):
+        return recurrence.to_read(made, now)
+    return tasks.to_read(made, now)

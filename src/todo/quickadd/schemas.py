@@ -1,0 +1,45 @@
+"""What quick add accepts and what its preview answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from todo.platform.fields import NoNul
+
+QuickText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), NoNul]
+
+
+class QuickAddIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"text": "Pay rent every last day of the month at 9am #home !1"}]},
+    )
+
+    text: QuickText = Field(description="A task in plain words: title, when, repeats, #tags, !1-!3")
+
+
+class Understood(BaseModel):
+    words: str = Field(description="The words, as typed")
+    meaning: str = Field(description="What they were read as")
+
+
+class QuickAddPreview(BaseModel):
+    """What `POST /api/quick-add` would make of the text: a task or a series, and how each part was read."""
+
+    kind: Literal["task", "series"]
+    title: str
+    priority: int
+    tags: list[str]
+    due_date: datetime | None = Field(description="A task's due time, in your time zone")
+    rrule: str | None = Field(description="A series' rule (RFC 5545), without its time of day")
+    start_date: datetime | None = Field(description="A series' first occurrence, in your time zone")
+    end_date: datetime | None
+    count: int | None
+    timezone: str
+    understood: list[Understood]
+    not_understood: list[str] = Field(
+        description="Words that looked like a date or a repeat: left in the title"
+    )

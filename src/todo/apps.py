@@ -17,6 +17,7 @@ from todo import __version__
 from todo.analytics.routes import router as stats_router
 from todo.auth.routes import router as auth_router
 from todo.bootstrap import Container, build_container
+from todo.calendar.routes import router as calendar_router
 from todo.config import Role, Settings, Transport, ensure_jwt_secret
 from todo.events.dapr import DaprDeliveries
 from todo.notifications.api.routes import channels_router, reminders_router
@@ -66,6 +67,7 @@ def create_api_app(container: Container, *, manage_lifecycle: bool = True) -> Fa
         tasks_router,
         recurrence_router,
         quick_add_router,
+        calendar_router,
         stats_router,
         notifications_router,
         channels_router,

@@ -2,6 +2,7 @@
 
 from todo.analytics.models import AnalyticsTask
 from todo.auth.models import User
+from todo.calendar.models import CalendarFeed
 from todo.db import Base
 from todo.events.models import ProcessedEvent, TaskEvent
 from todo.notifications.models import (
@@ -18,6 +19,7 @@ from todo.tasks.models import Task, TaskTag
 __all__ = [
     "AnalyticsTask",
     "Base",
+    "CalendarFeed",
     "Channel",
     "Delivery",
     "DeliveryAttempt",

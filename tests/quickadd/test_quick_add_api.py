@@ -66,3 +66,24 @@ async def test_text_that_names_no_task_is_refused_naming_the_field(
         assert refused.status_code == 422, refused.text
         assert [f["field"] for f in refused.json()["error"]["fields"]] == ["text"]
     assert (await client.get("/api/tasks", headers=auth)).json()["total"] == 0
+
+
+async def test_the_issues_example_makes_a_series_and_its_first_occurrence(
+    client: httpx.AsyncClient, register: Register
+) -> None:
+    auth = await register(timezone="Europe/Berlin")
+    text = {"text": "Water the plants every 3 days at 8am #home"}
+    preview = (await client.post("/api/quick-add/preview", json=text, headers=auth)).json()
+    assert (preview["kind"], preview["title"], preview["rrule"]) == (
+        "series",
+        "Water the plants",
+        "INTERVAL=3;FREQ=DAILY",
+    )
+    made = await client.post("/api/quick-add", json=text, headers=auth)
+    assert made.status_code == 201, made.text
+    [occurrence] = (await client.get("/api/tasks", headers=auth)).json()["items"]  # made a day ahead
+    assert (occurrence["title"], occurrence["tags"]) == ("Water the plants", ["home"])
+    assert occurrence["recurring_task_id"] == made.json()["id"]
+    assert datetime.fromisoformat(occurrence["due_date"]) == datetime(
+        2026, 6, 16, 6, 0, tzinfo=UTC
+    )  # 08:00 CEST

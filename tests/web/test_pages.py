@@ -242,6 +242,48 @@ async def test_settings_change_the_profile_and_say_what_is_wrong(browser: Browse
     assert 'id="timezone-error"' in refused.text
 
 
+async def test_quiet_hours_are_set_shown_and_turned_off_in_the_settings(browser: Browser) -> None:
+    await browser.sign_up(timezone="Europe/Berlin")
+    await browser.get("/settings")
+    night = {
+        "display_name": "Ada",
+        "timezone": "Europe/Berlin",
+        "quiet_from": "22:00",
+        "quiet_until": "07:00",
+    }
+    assert (await browser.submit("/settings/profile", night)).status_code == 303
+    page = (await browser.get("/settings")).text
+    assert 'name="quiet_from" type="time" value="22:00"' in page
+    assert 'name="quiet_until" type="time" value="07:00"' in page
+    half = await browser.submit("/settings/profile", {**night, "quiet_until": ""})
+    assert half.status_code == 422
+    assert re.search(r'class="field-error">Until [^<]+\.<', half.text)  # the missing end, said beside it
+    off = await browser.submit("/settings/profile", {**night, "quiet_from": "", "quiet_until": ""})
+    assert off.status_code == 303
+    assert 'name="quiet_from" type="time" value=""' in (await browser.get("/settings")).text
+
+
+async def test_a_calendar_feed_is_made_shown_once_served_here_and_revoked(browser: Browser) -> None:
+    await browser.sign_up()
+    await browser.get("/")
+    await add(browser, "Pay rent", "2026-07-01T09:00")
+    await browser.get("/settings")
+    made = await browser.submit("/settings/calendar")
+    shown = re.search(r'<code id="calendar-url">http://web(/calendar/[^<]+\.ics)</code>', made.text)
+    assert shown, "the URL is the web UI's own"
+    stranger = httpx.AsyncClient(transport=browser.http._transport, base_url="http://web")  # no cookie
+    async with stranger:
+        feed = await stranger.get(shown.group(1))
+        assert (feed.status_code, feed.headers["content-type"]) == (200, "text/calendar; charset=utf-8")
+        assert b"SUMMARY:Pay rent" in feed.content
+        page = (await browser.get("/settings")).text
+        assert "A feed is active; a calendar last read it Mon 15 Jun, 14:00." in page
+        assert 'id="calendar-url"' not in page  # shown that once
+        await browser.submit("/settings/calendar/revoke")
+        assert (await stranger.get(shown.group(1))).status_code == 404
+    assert "Make a feed URL" in (await browser.get("/settings")).text
+
+
 async def test_channels_are_added_tested_and_removed(browser: Browser, webhooks: list[Webhook]) -> None:
     await browser.sign_up()
     await browser.get("/settings")
@@ -307,10 +349,15 @@ async def test_a_task_is_edited_reminded_snoozed_and_deleted(
     assert 'value="Write the Q2 report"' in page
     assert 'value="2026-06-15T20:00"' in page  # Berlin wall time, as typed
     assert re.search(r"<strong>1 hour before</strong> <time[^>]*>Mon 15 Jun, 19:00</time>", page)
-    snoozed = await browser.submit(f"{edit_url}/snooze", {"minutes": "60"})
+    tomorrow_morning = re.search(r'<option value="(at:[^"]+)">Tomorrow morning, Tue 16 Jun, 09:00<', page)
+    assert tomorrow_morning
+    snoozed = await browser.submit(f"{edit_url}/snooze", {"when": tomorrow_morning.group(1)})
     assert snoozed.status_code == 303
     await settle(container)
-    assert "<strong>snoozed</strong>" in (await browser.get(edit_url)).text
+    assert re.search(
+        r"<strong>snoozed</strong> <time[^>]*>Tue 16 Jun, 09:00</time>", (await browser.get(edit_url)).text
+    )
+    assert (await browser.submit(f"{edit_url}/snooze", {"when": "60"})).status_code == 303
     refused = await browser.http.post(
         edit_url, data={"csrf_token": browser.csrf, "title": "", "priority": "2"}
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from todo.web import present
 from todo.web.present import dashboard_groups, local_time, relative, start_of_day
 
 NOW = datetime(2026, 3, 29, 10, 30, tzinfo=UTC)  # the morning Berlin moved its clocks forward
@@ -72,3 +73,14 @@ def test_dashboard_groups() -> None:
         "none": ["whenever"],
         "done_today": ["done this morning"],
     }
+
+
+def test_snooze_offers_spans_and_named_times_in_the_users_zone() -> None:
+    monday_afternoon = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)  # 14:00 in Berlin
+    choices = dict(present.snooze_choices(monday_afternoon, "Europe/Berlin"))
+    assert choices["60"] == "1 hour"
+    assert choices["at:2026-06-15T18:00:00+02:00"] == "Later today, Mon 15 Jun, 18:00"
+    assert choices["at:2026-06-16T09:00:00+02:00"] == "Tomorrow morning, Tue 16 Jun, 09:00"
+    assert choices["at:2026-06-22T09:00:00+02:00"] == "Next week, Mon 22 Jun, 09:00"
+    evening = dict(present.snooze_choices(datetime(2026, 6, 15, 18, 0, tzinfo=UTC), "Europe/Berlin"))
+    assert not any(label.startswith("Later today") for label in evening.values())  # 20:00: too late for it

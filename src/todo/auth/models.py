@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, time
+from typing import NamedTuple
 
-from sqlalchemy import JSON, ForeignKey, String, Uuid
+from sqlalchemy import JSON, ForeignKey, String, Time, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from todo.db import Base, UTCDateTime, utcnow
@@ -22,8 +23,22 @@ class User(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     # When to remind before a due time, for tasks that do not set their own.
     reminder_minutes: Mapped[list[int]] = mapped_column(JSON, default=lambda: list(DEFAULT_REMINDER_MINUTES))
+    # Wall times in `timezone`; channel deliveries inside them wait until they end (both set, or neither)
+    quiet_hours_start: Mapped[time | None] = mapped_column(Time, default=None)
+    quiet_hours_end: Mapped[time | None] = mapped_column(Time, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def quiet_hours(self) -> QuietWindow | None:
+        if self.quiet_hours_start is None or self.quiet_hours_end is None:
+            return None
+        return QuietWindow(self.quiet_hours_start, self.quiet_hours_end)
+
+
+class QuietWindow(NamedTuple):
+    start: time
+    end: time
 
 
 class AuthSession(Base):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, time
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from todo.platform.fields import ReminderMinutes, Text
 from todo.timeutil import canonical_timezone
@@ -47,6 +47,23 @@ class LoginIn(BaseModel):
     password: str = Field(max_length=256)
 
 
+class QuietHours(BaseModel):
+    """Wall times in your time zone; `22:00` to `07:00` spans midnight."""
+
+    model_config = ConfigDict(from_attributes=True, extra="forbid")
+
+    start: time = Field(examples=["22:00"])
+    end: time = Field(examples=["07:00"])
+
+    @model_validator(mode="after")
+    def _a_window(self) -> QuietHours:
+        if self.start.tzinfo is not None or self.end.tzinfo is not None:
+            raise ValueError("start and end are wall times in your time zone: no offset")
+        if self.start == self.end:
+            raise ValueError("start and end must differ")
+        return self
+
+
 class UserRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -55,15 +72,21 @@ class UserRead(BaseModel):
     display_name: str
     timezone: str
     reminder_minutes: list[int]
+    quiet_hours: QuietHours | None = Field(
+        description="Channel deliveries (not the inbox) that fall inside them wait until they end"
+    )
     created_at: datetime
 
 
 class UserUpdate(BaseModel):
+    """PATCH: the fields sent change; `quiet_hours: null` turns them off."""
+
     model_config = ConfigDict(extra="forbid")
 
     display_name: Text | None = Field(default=None, max_length=100)
     timezone: TimezoneName | None = None
     reminder_minutes: ReminderMinutes | None = None
+    quiet_hours: QuietHours | None = None
 
 
 class PasswordChange(BaseModel):

@@ -49,8 +49,13 @@ async def authenticate(session: AsyncSession, *, email: str, password: str) -> U
 
 async def update(session: AsyncSession, *, user: User, patch: UserUpdate, now: datetime) -> User:
     user = await session.merge(user, load=False)  # the caller's row may come detached from the cache
-    for name, value in patch.model_dump(exclude_unset=True, exclude_none=True).items():
+    sent = patch.model_dump(exclude_unset=True, exclude_none=True, exclude={"quiet_hours"})
+    for name, value in sent.items():
         setattr(user, name, value)
+    if "quiet_hours" in patch.model_fields_set:  # null turns them off
+        quiet = patch.quiet_hours
+        user.quiet_hours_start = None if quiet is None else quiet.start
+        user.quiet_hours_end = None if quiet is None else quiet.end
     user.updated_at = now
     await session.flush()
     wakeups.after_commit(session, wakeups.SIGN_INS, str(user.id))

@@ -69,6 +69,17 @@ class Backend:
             raise _error(response)
         return None if response.status_code == 204 else response.json()
 
+    async def document(self, path: str) -> tuple[bytes, str]:
+        """A document the API serves without a sign-in (the calendar feed): its bytes and content type;
+        BackendError for an error answer."""
+        try:
+            response = await self._http.get(path)
+        except httpx.HTTPError as exc:
+            raise BackendUnavailable(str(exc)) from exc
+        if response.status_code >= 400:
+            raise _error(response)
+        return response.content, response.headers.get("content-type", "application/octet-stream")
+
     @asynccontextmanager
     async def stream(
         self, path: str, *, token: str, last_event_id: str | None = None

@@ -61,7 +61,12 @@ class TaskChanges(TicksLeads):
 
 
 class Snooze(Confirm):
-    minutes: int = 10
+    when: str = "10"  # minutes from now, or `at:<instant>` (present.snooze_choices)
+
+    def as_api(self) -> dict[str, object]:
+        if self.when.startswith("at:"):
+            return {"until": self.when.removeprefix("at:")}
+        return {"minutes": self.when}  # the API refuses what is not a number of minutes
 
 
 class SeriesFields(SeriesForm, Confirm):
@@ -71,6 +76,14 @@ class SeriesFields(SeriesForm, Confirm):
 class Profile(TicksLeads):
     display_name: str = ""
     timezone: str = ""
+    quiet_from: str = ""  # time inputs, HH:MM; both empty: no quiet hours
+    quiet_until: str = ""
+
+    def quiet_hours(self) -> dict[str, str] | None:
+        """As the API takes them; one of the two left empty is sent as such, for the API to refuse."""
+        if not (self.quiet_from or self.quiet_until):
+            return None
+        return {"start": self.quiet_from, "end": self.quiet_until}
 
 
 class NewPassword(Confirm):

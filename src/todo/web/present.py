@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -157,3 +157,24 @@ def quick_add(said: Mapping[str, Any], timezone: str) -> str:
         kept = ", ".join(f"\u201c{w}\u201d" for w in said["not_understood"])
         sentence += f" Not understood as a date or a repeat, so kept in the title: {kept}."
     return sentence
+
+
+SNOOZE_MINUTES = ((10, "10 minutes"), (60, "1 hour"), (180, "3 hours"))
+LATER_TODAY, MORNING = time(18, 0), time(9, 0)
+
+
+def snooze_choices(now: datetime, timezone: str) -> list[tuple[str, str]]:
+    """The task page's "remind me again" choices, (value, label): a span from now (`60`), or a named
+    time in the user's zone (`at:<instant>`): later today (18:00, until 17:00), tomorrow morning, next
+    week (Monday morning)."""
+    tz = ZoneInfo(timezone)
+    local = now.astimezone(tz)
+    named: list[tuple[str, datetime]] = []
+    if local.time() < time(17, 0):
+        named.append(("Later today", datetime.combine(local.date(), LATER_TODAY, tzinfo=tz)))
+    named.append(("Tomorrow morning", datetime.combine(local.date() + timedelta(days=1), MORNING, tzinfo=tz)))
+    monday = local.date() + timedelta(days=7 - local.weekday())
+    named.append(("Next week", datetime.combine(monday, MORNING, tzinfo=tz)))
+    return [(str(m), label) for m, label in SNOOZE_MINUTES] + [
+        (f"at:{at.isoformat()}", f"{label}, {local_time(at, timezone)}") for label, at in named
+    ]

@@ -26,6 +26,7 @@ from todo.events.envelope import (
 from todo.events.payloads import DuePayload
 from todo.notifications.messages import compose
 from todo.notifications.models import Channel, Delivery, Notification
+from todo.notifications.quiet_hours import after_quiet_hours
 from todo.unit_of_work import unit_of
 
 KINDS = {kind.type: kind.event_type for kind in (TASK_DUE_SOON, TASK_DUE, RECURRING_TASK_DUE)}
@@ -62,7 +63,8 @@ async def handle(event: CloudEvent, session: AsyncSession) -> None:
         created_at=sent,
     )
     session.add(notification)
-    await _queue_deliveries(session, notification, ready_at=sent or notification.created_at)
+    ready_at = after_quiet_hours(sent or notification.created_at, user.quiet_hours, user.timezone)
+    await _queue_deliveries(session, notification, ready_at=ready_at)
     wakeups.after_commit(session, wakeups.INBOX, str(user.id))
 
 

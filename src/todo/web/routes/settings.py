@@ -19,7 +19,7 @@ router = APIRouter(prefix="/settings")
 
 @router.get("")
 async def settings_page(request: Request, user: UserDep) -> Response:
-    return await _settings_page(request, user)
+    return await render_settings(request, user)
 
 
 @router.post("/profile")
@@ -29,10 +29,11 @@ async def save_profile(request: Request, user: UserDep, form: ProfileForm) -> Re
         "display_name": form.display_name.strip(),
         "timezone": form.timezone.strip(),
         "reminder_minutes": form.leads(),
+        "quiet_hours": form.quiet_hours(),
     }
     _, refused = await user.attempt("PATCH", "/api/me", json=changes)
     if refused is not None:
-        return await _settings_page(request, user, refused=refused)
+        return await render_settings(request, user, refused=refused)
     return back("/settings?saved=profile")
 
 
@@ -42,7 +43,7 @@ async def change_password(request: Request, user: UserDep, form: NewPasswordForm
     change = {"current_password": form.current_password, "new_password": form.new_password}
     _, refused = await user.attempt("POST", "/api/me/password", json=change)
     if refused is not None:
-        return await _settings_page(request, user, refused=refused)
+        return await render_settings(request, user, refused=refused)
     return back("/settings?saved=password")
 
 
@@ -62,7 +63,7 @@ async def add_channel(request: Request, user: UserDep, form: NewChannelForm) -> 
     wanted = {"label": form.label, "url": form.url}
     _, refused = await user.attempt("PUT", "/api/me/channels", json=[*kept, wanted])
     if refused is not None:
-        return await _settings_page(request, user, refused=refused, channel_form=wanted)
+        return await render_settings(request, user, refused=refused, channel_form=wanted)
     return back("/settings?saved=channels")
 
 
@@ -78,20 +79,28 @@ async def remove_channel(request: Request, channel_id: str, user: UserDep, form:
 async def send_channel_test(request: Request, user: UserDep, form: ConfirmForm) -> Response:
     check_csrf(request, form.csrf_token)
     results = await user.call("POST", "/api/me/channels/test")
-    return await _settings_page(request, user, test_results=results)
+    return await render_settings(request, user, test_results=results)
 
 
-async def _settings_page(
+async def render_settings(
     request: Request,
     user: SignedIn,
     *,
     refused: BackendError | None = None,
     channel_form: dict[str, str] | None = None,
     test_results: list[dict[str, Any]] | None = None,
+    calendar_url: str | None = None,
 ) -> Response:
     channels = [_with_last_time(c, user.timezone) for c in await user.call("GET", "/api/me/channels")]
+    feed = await user.call("GET", "/api/me/calendar-feed")
+    read_at = present.parse_instant(feed["last_read_at"])
     data = {
         "channels": channels,
+        "calendar": {
+            **feed,
+            "url": calendar_url,
+            "read_when": read_at and present.local_time(read_at, user.timezone),
+        },
         "leads": REMINDER_LEADS,
         "test_results": test_results,
         "channel_form": channel_form or {},

@@ -154,7 +154,7 @@ def _own_leads(user: SignedIn, ticked: list[int], *, follows_defaults: bool) -> 
 @router.post("/tasks/{task_id}/snooze")
 async def task_snooze(request: Request, task_id: str, user: UserDep, form: SnoozeForm) -> Response:
     check_csrf(request, form.csrf_token)
-    await user.call("POST", f"/api/tasks/{task_id}/snooze", json={"minutes": form.minutes})
+    await user.call("POST", f"/api/tasks/{task_id}/snooze", json=form.as_api())
     return back(f"/tasks/{task_id}?saved=snooze")
 
 
@@ -177,6 +177,7 @@ async def _task_page(
         "reminders": [_planned(r, at, user.timezone) for r in reminders if r["state"] == "pending"],
         "due_value": present.input_value(present.parse_instant(task["due_date"]), user.timezone),
         "leads": REMINDER_LEADS,
+        "snooze_choices": present.snooze_choices(at, user.timezone),
         "saved": request.query_params.get("saved"),
     }
     return page(request, "task.html", Page(title="Edit task", user=user, data=data), refused=refused)

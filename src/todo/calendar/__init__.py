@@ -1,0 +1,1 @@
+"""A private iCalendar feed of a user's open tasks and series, for calendar apps to subscribe to."""

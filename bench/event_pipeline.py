@@ -65,6 +65,7 @@ from todo.dapr_local import LocalServers, ServiceProcess, spawn_service
 from todo.events.models import ProcessedEvent, TaskEvent
 from todo.migrate import upgrade
 from todo.platform.heap import tune_garbage_collector
+from todo.projects.inbox import add_inbox
 from todo.tasks import service as tasks
 from todo.tasks.schemas import TaskCreate
 
@@ -340,6 +341,8 @@ async def bench_user(db: Container) -> User:
                 created_at=now, updated_at=now)  # fmt: skip
     async with db.sessions() as session, session.begin():
         session.add(user)
+        await session.flush()
+        add_inbox(session, user, now)
     return user
 
 

@@ -25,6 +25,7 @@ from todo.auth.models import User
 from todo.bootstrap import build_container
 from todo.config import Settings
 from todo.migrate import upgrade
+from todo.projects.inbox import add_inbox
 from todo.tasks import service as tasks
 from todo.tasks.schemas import TaskCreate
 
@@ -40,6 +41,7 @@ async def drain(url: str, events: int) -> tuple[float, int]:
                     timezone="UTC", created_at=now, updated_at=now)  # fmt: skip
         session.add(user)
         await session.flush()
+        add_inbox(session, user, now)
         for n in range(events):
             await tasks.create(session, user=user, data=TaskCreate(title=f"queued {n}"), now=now)
     started, published = time.perf_counter(), 0

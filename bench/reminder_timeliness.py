@@ -38,6 +38,7 @@ from todo.bootstrap import Container, build_container
 from todo.config import Settings
 from todo.migrate import upgrade
 from todo.notifications.models import Notification, Reminder
+from todo.projects.inbox import add_inbox
 from todo.tasks.models import Task
 
 console = Console()
@@ -59,9 +60,10 @@ async def seed(container: Container, fire_times: list[datetime]) -> None:
         user = User(id=uuid.uuid4(), email="bench@example.com", password_hash="-", timezone="UTC",
                     created_at=now, updated_at=now)  # fmt: skip
         session.add(user)
+        add_inbox(session, user, now)
         for n, fire_at in enumerate(fire_times):
-            task = Task(id=uuid.uuid4(), user_id=user.id, title=f"reminder {n}", due_date=fire_at,
-                        created_at=now, updated_at=now)  # fmt: skip
+            task = Task(id=uuid.uuid4(), user_id=user.id, project_id=user.id, title=f"reminder {n}",
+                        due_date=fire_at, created_at=now, updated_at=now)  # fmt: skip
             session.add(task)
             reminder = Reminder(task_id=task.id, user_id=user.id, kind="due", due_at=fire_at, fire_at=fire_at,
                                 state="pending", task_version=1, created_at=now)  # fmt: skip

@@ -28,6 +28,7 @@ from todo.platform.health import router as health_router
 from todo.platform.heap import tune_garbage_collector
 from todo.platform.metrics import FASTAPI_TELEMETRY
 from todo.platform.middleware import RequestContextMiddleware
+from todo.projects.routes import router as projects_router
 from todo.quickadd.routes import router as quick_add_router
 from todo.recurrence.routes import router as recurrence_router
 from todo.tasks.routes import router as tasks_router
@@ -64,6 +65,7 @@ def create_api_app(container: Container, *, manage_lifecycle: bool = True) -> Fa
     http_errors.install(app)
     routers = (
         auth_router,
+        projects_router,
         tasks_router,
         recurrence_router,
         quick_add_router,

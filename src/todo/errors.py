@@ -19,6 +19,13 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class Forbidden(DomainError):
+    """Signed in and allowed to see it, but not to do this (a viewer writing to a shared project)."""
+
+    status = 403
+    code = "forbidden"
+
+
 class Conflict(DomainError):
     status = 409
     code = "conflict"

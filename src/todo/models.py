@@ -13,6 +13,7 @@ from todo.notifications.models import (
     Reminder,
     ReminderSource,
 )
+from todo.projects.models import Project, ProjectMember
 from todo.recurrence.models import RecurringTask
 from todo.tasks.models import Task, TaskTag
 
@@ -25,6 +26,8 @@ __all__ = [
     "DeliveryAttempt",
     "Notification",
     "ProcessedEvent",
+    "Project",
+    "ProjectMember",
     "RecurringTask",
     "Reminder",
     "ReminderSource",

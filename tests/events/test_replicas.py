@@ -16,6 +16,7 @@ from todo.bootstrap import Container
 from todo.events.models import TaskEvent
 from todo.notifications.models import Notification, Reminder, ReminderState
 from todo.notifications.schedule import ReminderKind
+from todo.projects.inbox import add_inbox
 from todo.recurrence.models import RecurringTask
 from todo.tasks.models import Task
 
@@ -28,11 +29,12 @@ async def seed(container: Container) -> None:
     async with container.sessions() as session, session.begin():
         user = User(id=uuid.uuid4(), email="busy@example.com", password_hash="x", timezone="UTC")
         session.add(user)
+        add_inbox(session, user, START)
         for i in range(N):
-            session.add(RecurringTask(user_id=user.id, title=f"series {i}", recurrence_type="daily",
-                                      start_date=due, timezone="UTC", next_due_at=due,
-                                      next_create_at=due))  # fmt: skip
-            task = Task(id=uuid.uuid4(), user_id=user.id, title=f"task {i}", due_date=due)
+            session.add(RecurringTask(user_id=user.id, project_id=user.id, title=f"series {i}",
+                                      recurrence_type="daily", start_date=due, timezone="UTC",
+                                      next_due_at=due, next_create_at=due))  # fmt: skip
+            task = Task(id=uuid.uuid4(), user_id=user.id, project_id=user.id, title=f"task {i}", due_date=due)
             session.add(task)
             session.add(Reminder(task_id=task.id, user_id=user.id, kind=ReminderKind.due.value, due_at=due,
                                  fire_at=due, state=ReminderState.pending.value, task_version=1))  # fmt: skip

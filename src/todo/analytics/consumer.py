@@ -30,6 +30,7 @@ def projection_row(event: CloudEvent) -> dict[str, Any]:
     return {
         "task_id": task.id,
         "user_id": task.user_id,
+        "project_id": task.project_id,
         "created_at": task.created_at,
         "version": task.version,
         "due_date": task.due_date,
@@ -76,6 +77,7 @@ def _as_arrays(rows: list[dict[str, Any]]) -> dict[str, Any]:
 _COLUMNS = (
     "task_id",
     "user_id",
+    "project_id",
     "created_at",
     "version",
     "due_date",
@@ -99,6 +101,7 @@ def _newer_wins(insert: postgresql.Insert | sqlite.Insert) -> postgresql.Insert 
         index_elements=[AnalyticsTask.task_id],
         set_={
             "version": newer.version,
+            "project_id": newer.project_id,
             "due_date": newer.due_date,
             "completed": newer.completed,
             "completed_at": newer.completed_at,

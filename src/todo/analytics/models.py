@@ -16,6 +16,8 @@ class AnalyticsTask(Base):
 
     task_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    # Whose members count it in their insights; None for tasks last heard of before projects (the owner's)
+    project_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_date: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     completed: Mapped[bool] = mapped_column(Boolean, default=False)

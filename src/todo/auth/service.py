@@ -18,6 +18,7 @@ from todo.auth.models import AuthSession, User
 from todo.auth.schemas import PasswordChange, RegisterIn, UserUpdate
 from todo.auth.security import hash_password, verify_password
 from todo.errors import Conflict, InvalidInput
+from todo.projects.inbox import add_inbox
 
 
 async def register(session: AsyncSession, *, data: RegisterIn, now: datetime) -> User:
@@ -37,6 +38,7 @@ async def register(session: AsyncSession, *, data: RegisterIn, now: datetime) ->
         await session.flush()
     except IntegrityError as exc:  # two registrations racing for one email
         raise Conflict("an account with this email already exists") from exc
+    add_inbox(session, user, now)
     return user
 
 

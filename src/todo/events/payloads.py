@@ -27,6 +27,7 @@ class TaskPayload(EventPayload):
     """A task as it stands after the change (`todo.task.*.v1`)."""
 
     id: uuid.UUID
+    project_id: uuid.UUID | None = None  # whose members see it; None in events written before projects
     title: str
     description: str | None
     priority: StrictInt
@@ -66,6 +67,7 @@ class SeriesPayload(EventPayload):
     """A recurring series as it stands after the change (`todo.recurring_task.*.v1`)."""
 
     id: uuid.UUID
+    project_id: uuid.UUID | None = None  # None in events written before projects
     title: str
     description: str | None
     priority: StrictInt

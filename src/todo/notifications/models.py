@@ -22,8 +22,8 @@ class Notification(Base):
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    # The event that caused it: a redelivered event cannot leave a second copy in the inbox.
-    event_id: Mapped[str] = mapped_column(String(100), unique=True)
+    # The event that caused it: a redelivered event cannot leave a second copy in anyone's inbox.
+    event_id: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # the event's time
     # When it was written, which is not in created_at's order: the live stream follows this one.
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -32,6 +32,9 @@ class Notification(Base):
     __table_args__ = (
         Index("ix_notifications_user_created", "user_id", "created_at"),
         Index("ix_notifications_user_recorded", "user_id", "recorded_at"),
+        UniqueConstraint(
+            "event_id", "user_id", name="uq_notifications_event_user"
+        ),  # one per member of a shared project
     )
 
 

@@ -27,7 +27,7 @@ async def quick_add(
     data: QuickAddIn, user: CurrentUser, session: SessionDep, now: NowDep
 ) -> TaskRead | RecurringTaskRead:
     """Makes the task, or the series when the text says it repeats; answers it as its own endpoint does."""
-    made = await service.create(session, user=user, text=data.text, now=now)
+    made = await service.create(session, user=user, text=data.text, now=now, project_id=data.project_id)
     await session.commit()
     if isinstance(made, RecurringTask):
         return recurrence.to_read(made, now)

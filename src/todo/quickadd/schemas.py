@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -19,6 +20,7 @@ class QuickAddIn(BaseModel):
     )
 
     text: QuickText = Field(description="A task in plain words: title, when, repeats, #tags, !1-!3")
+    project_id: uuid.UUID | None = Field(default=None, description="Where it goes; null: your Inbox")
 
 
 class Understood(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from pydantic import ValidationError
@@ -44,19 +45,26 @@ def preview(*, text: str, user: User, now: datetime) -> QuickAddPreview:
     )
 
 
-async def create(session: AsyncSession, *, user: User, text: str, now: datetime) -> Task | RecurringTask:
+async def create(
+    session: AsyncSession, *, user: User, text: str, now: datetime, project_id: uuid.UUID | None = None
+) -> Task | RecurringTask:
     """The task or the series the text describes, made as `POST /api/tasks` or `/api/recurring-tasks`
     would make it."""
     said = preview(text=text, user=user, now=now)
     try:
         if said.kind == "task":
             data = TaskCreate(
-                title=said.title, priority=said.priority, tags=said.tags, due_date=said.due_date
+                title=said.title,
+                priority=said.priority,
+                tags=said.tags,
+                due_date=said.due_date,
+                project_id=project_id,
             )
             return await tasks.create(session, user=user, data=data, now=now)
         fields = SeriesFields(
             title=said.title, priority=said.priority, tags=said.tags, rrule=said.rrule,
             start_date=said.start_date, end_date=said.end_date, count=said.count, timezone=said.timezone,
+            project_id=project_id,
         )  # fmt: skip
     except ValidationError as exc:  # too long a title, too many tags: the text's fault, said so
         raise InvalidInput("text", _what_is_wrong(exc.errors(include_url=False)[0])) from exc

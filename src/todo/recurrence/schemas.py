@@ -55,6 +55,7 @@ class SeriesFields(BaseModel):
     timezone: TimezoneName | None = Field(default=None, description="IANA zone; defaults to yours")
     repeat_from: RepeatFrom = RepeatFrom.schedule
     is_active: bool = True
+    project_id: uuid.UUID | None = Field(default=None, description="A project you can edit; null: your Inbox")
 
 
 class RecurringTaskCreate(SeriesFields):
@@ -79,11 +80,12 @@ class RecurringTaskUpdate(BaseModel):
     timezone: TimezoneName | None = None
     repeat_from: RepeatFrom | None = None
     is_active: bool | None = None
+    project_id: uuid.UUID | None = Field(default=None, description="Move it (and its open occurrences)")
 
     def changes(self) -> dict[str, Any]:
         """The fields sent; `null` clears the optional ones and leaves the required ones as they are."""
         sent = self.model_dump(exclude_unset=True)
-        clearable = {"description", "end_date", "rrule", "count", "timezone"}
+        clearable = {"description", "end_date", "rrule", "count", "timezone", "project_id"}
         return {k: v for k, v in sent.items() if v is not None or k in clearable}
 
 
@@ -91,6 +93,7 @@ class RecurringTaskRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
+    project_id: uuid.UUID
     title: str
     description: str | None
     priority: int

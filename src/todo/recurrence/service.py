@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo import wakeups
@@ -22,6 +22,8 @@ from todo.events.envelope import (
     EventKind,
 )
 from todo.events.payloads import DuePayload, SeriesPayload
+from todo.projects import access
+from todo.projects.models import ProjectMember
 from todo.recurrence import engine
 from todo.recurrence.engine import RecurrenceError, RecurrenceType, RepeatFrom, Schedule
 from todo.recurrence.models import RecurringTask
@@ -35,7 +37,13 @@ from todo.timeutil import to_utc
 SCHEDULE_FIELDS = frozenset(
     {"recurrence_type", "recurrence_interval", "start_date", "end_date", "rrule", "count", "timezone"}
 )
-CONTENT_FIELDS = ("title", "description", "priority", "tags")  # what an occurrence copies from its series
+CONTENT_FIELDS = (
+    "title",
+    "description",
+    "priority",
+    "tags",
+    "project_id",
+)  # what an occurrence copies from its series
 
 
 def schedule_of(series: RecurringTask) -> Schedule:
@@ -127,10 +135,12 @@ def ahead_window(user: User) -> timedelta:
 
 
 async def create(session: AsyncSession, *, user: User, data: SeriesFields, now: datetime) -> RecurringTask:
+    project_id = await _project_for(session, user, data.project_id)
     schedule = await build_schedule(data, default_timezone=user.timezone)
     series = RecurringTask(
         id=uuid.uuid4(),
         user_id=user.id,
+        project_id=project_id,
         title=data.title,
         description=data.description,
         priority=data.priority,
@@ -232,22 +242,38 @@ async def create_after_completion(
     return await create_occurrence(session, user=user, series=series, now=now)
 
 
+async def _project_for(session: AsyncSession, user: User, project_id: uuid.UUID | None) -> uuid.UUID:
+    """Where a series made or moved by `user` goes: a project the user can edit, or the user's Inbox."""
+    if project_id is None or project_id == user.id:
+        return user.id
+    await access.require(session, user_id=user.id, project_id=project_id, write=True)
+    return project_id
+
+
 async def get(
-    session: AsyncSession, *, user: User, series_id: uuid.UUID, for_update: bool = False
+    session: AsyncSession, *, user: User, series_id: uuid.UUID, for_update: bool = False, write: bool = False
 ) -> RecurringTask:
-    query = select(RecurringTask).where(RecurringTask.id == series_id, RecurringTask.user_id == user.id)
+    """A series of one of the user's projects; `write` refuses a viewer."""
+    member = and_(ProjectMember.project_id == RecurringTask.project_id, ProjectMember.user_id == user.id)
+    query = (
+        select(RecurringTask, ProjectMember.role)
+        .join(ProjectMember, member)
+        .where(RecurringTask.id == series_id)
+    )
     if for_update:
-        query = query.with_for_update()
-    series = await session.scalar(query)
-    if series is None:
+        query = query.with_for_update(of=RecurringTask)
+    found = (await session.execute(query)).one_or_none()
+    if found is None:
         raise NotFound("recurring task not found")
+    series, role = found
+    access.check(role, write=write, what="recurring task")
     return series
 
 
 async def get_all(
     session: AsyncSession, *, user: User, offset: int, limit: int
 ) -> tuple[Sequence[RecurringTask], int]:
-    where = RecurringTask.user_id == user.id
+    where = RecurringTask.project_id.in_(access.member_projects(user.id, archived=False))
     total = await session.scalar(select(func.count()).select_from(RecurringTask).where(where))
     rows = await session.scalars(
         select(RecurringTask)
@@ -262,12 +288,15 @@ async def get_all(
 async def update(
     session: AsyncSession, *, user: User, series_id: uuid.UUID, patch: RecurringTaskUpdate, now: datetime
 ) -> RecurringTask:
-    series = await get(session, user=user, series_id=series_id, for_update=True)
+    series = await get(session, user=user, series_id=series_id, for_update=True, write=True)
     current = RecurringTaskRead.model_validate(series).model_dump()
-    changed = {k: v for k, v in patch.changes().items() if current.get(k) != v}
+    asked = patch.changes()
+    if "project_id" in asked:
+        asked["project_id"] = await _project_for(session, user, asked["project_id"])
+    changed = {k: v for k, v in asked.items() if current.get(k) != v}
     if not changed:
         return series
-    for name in ("title", "description", "priority", "repeat_from"):
+    for name in ("title", "description", "priority", "repeat_from", "project_id"):
         if name in changed:
             setattr(series, name, changed[name])
     if "tags" in changed:
@@ -299,7 +328,7 @@ async def update(
 async def delete(session: AsyncSession, *, user: User, series_id: uuid.UUID, now: datetime) -> None:
     """Delete the series and its occurrence waiting ahead; the tasks whose time has come stay, as
     ordinary tasks."""
-    series = await get(session, user=user, series_id=series_id, for_update=True)
+    series = await get(session, user=user, series_id=series_id, for_update=True, write=True)
     await _remove_future_occurrences(session, user=user, series=series, now=now)
     series.version += 1
     series.updated_at = now

@@ -26,7 +26,8 @@ class Task(Base):
     __tablename__ = "tasks"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))  # its maker
+    project_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("projects.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text, default=None)
     priority: Mapped[int] = mapped_column(SmallInteger, default=2)
@@ -52,6 +53,7 @@ class Task(Base):
         UniqueConstraint("recurring_task_id", "occurrence_at", name="uq_tasks_occurrence"),
         Index("ix_tasks_user_due", "user_id", "due_date"),
         Index("ix_tasks_user_created", "user_id", "created_at"),
+        Index("ix_tasks_project_created", "project_id", "created_at"),
     )
 
     @property

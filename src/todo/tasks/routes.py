@@ -36,6 +36,9 @@ async def task_filters(
     due_after: Moment | None = None,
     due_before: Moment | None = None,
     sort: TaskSort = TaskSort.created_at_desc,
+    project_id: Annotated[
+        uuid.UUID | None, Query(description="One project's tasks; without it, those of all but archived ones")
+    ] = None,
 ) -> service.TaskFilters:
     return service.TaskFilters(
         status=status,
@@ -46,6 +49,7 @@ async def task_filters(
         due_after=None if due_after is None else to_utc(due_after, user.timezone),
         due_before=None if due_before is None else to_utc(due_before, user.timezone),
         sort=sort,
+        project_id=project_id,
     )
 
 

@@ -45,6 +45,7 @@ class TaskCreate(BaseModel):
     reminder_minutes: ReminderMinutes | None = Field(
         default=None, description="Minutes before the due time to remind; null: your default"
     )
+    project_id: uuid.UUID | None = Field(default=None, description="A project you can edit; null: your Inbox")
 
 
 class TaskReplace(TaskCreate):
@@ -65,6 +66,7 @@ class TaskPatch(BaseModel):
     due_date: DueDate | None = None
     tags: Tags | None = None
     reminder_minutes: ReminderMinutes | None = None
+    project_id: uuid.UUID | None = Field(default=None, description="Move it to this project (you edit both)")
     completed: bool | None = None
     version: int | None = Field(default=None, ge=1)
 
@@ -77,6 +79,7 @@ class TaskPatch(BaseModel):
 
 class TaskRead(BaseModel):
     id: uuid.UUID
+    project_id: uuid.UUID
     title: str
     description: str | None
     priority: int

@@ -38,6 +38,7 @@ class NewTask(Confirm):
     due: str = ""  # datetime-local: wall time in the user's zone
     priority: int = 2
     tags: str = ""  # comma-separated
+    project_id: str = ""  # empty: the Inbox
 
 
 class QuickText(Confirm):
@@ -96,6 +97,16 @@ class NewChannel(Confirm):
     url: str = ""
 
 
+class ProjectFields(Confirm):
+    name: str = ""
+    color: str = "#4f7cac"
+
+
+class Share(Confirm):
+    email: str = ""
+    role: str = "editor"
+
+
 ConfirmForm = Annotated[Confirm, Form()]
 CredentialsForm = Annotated[Credentials, Form()]
 NewTaskForm = Annotated[NewTask, Form()]
@@ -106,3 +117,5 @@ SeriesFieldsForm = Annotated[SeriesFields, Form()]
 ProfileForm = Annotated[Profile, Form()]
 NewPasswordForm = Annotated[NewPassword, Form()]
 NewChannelForm = Annotated[NewChannel, Form()]
+ProjectFieldsForm = Annotated[ProjectFields, Form()]
+ShareForm = Annotated[Share, Form()]

@@ -51,6 +51,7 @@ class TaskView:
     completed: bool
     tags: list[str]
     recurring: bool
+    project_id: str = ""
 
 
 def task_view(task: Mapping[str, Any], now: datetime, timezone: str) -> TaskView:
@@ -65,6 +66,7 @@ def task_view(task: Mapping[str, Any], now: datetime, timezone: str) -> TaskView
         completed=task["completed"],
         tags=list(task.get("tags") or []),
         recurring=task.get("recurring_task_id") is not None,
+        project_id=str(task.get("project_id") or ""),
     )
 
 

@@ -7,7 +7,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,19 +26,37 @@ from todo.events.payloads import DuePayload
 from todo.notifications.messages import compose
 from todo.notifications.models import Channel, Delivery, Notification
 from todo.notifications.quiet_hours import after_quiet_hours
+from todo.projects.models import ProjectMember
 from todo.unit_of_work import unit_of
 
 KINDS = {kind.type: kind.event_type for kind in (TASK_DUE_SOON, TASK_DUE, RECURRING_TASK_DUE)}
 
 
 async def handle(event: CloudEvent, session: AsyncSession) -> None:
+    """One notification per member of the task's project (each in their own zone, to their own channels,
+    after their own quiet hours), or for its owner alone in events written before projects."""
     kind = KINDS.get(event.type)
     if kind is None:
         raise MalformedEvent(f"unknown event type {event.type!r} on {event.topic}")
-    user = await _user(session, event.user_id)
-    if user is None:
-        return  # the account was deleted meanwhile: nobody to tell
     task = event.payload_as(DuePayload)
+    batch = unit_of(session).batch
+    if not isinstance(batch, _Batch):
+        batch = await _load(session, [event])
+    recipients = batch.members.get(task.project_id, []) if task.project_id is not None else [event.user_id]
+    for user_id in recipients:
+        if (user := batch.users.get(user_id)) is not None:  # None: the account was deleted meanwhile
+            await _notify(session, event, kind, task, user, channels=batch.channels.get(user_id, []))
+
+
+async def _notify(
+    session: AsyncSession,
+    event: CloudEvent,
+    kind: str,
+    task: DuePayload,
+    user: User,
+    *,
+    channels: list[uuid.UUID],
+) -> None:
     due = task.due_date
     sent = parse_datetime(event.time, "time")
     late = task.reminder is not None and task.reminder.late
@@ -63,52 +80,58 @@ async def handle(event: CloudEvent, session: AsyncSession) -> None:
         created_at=sent,
     )
     session.add(notification)
+    if not channels:
+        wakeups.after_commit(session, wakeups.INBOX, str(user.id))
+        return
+    await session.flush()  # the deliveries refer to it, and no relationship tells the flush so
+    # One delivery per enabled channel, sent by the delivery worker after this commits
     ready_at = after_quiet_hours(sent or notification.created_at, user.quiet_hours, user.timezone)
-    await _queue_deliveries(session, notification, ready_at=ready_at)
-    wakeups.after_commit(session, wakeups.INBOX, str(user.id))
-
-
-@dataclass
-class _Batch:
-    """What a batch needs, read in two queries instead of two per event."""
-
-    users: dict[uuid.UUID, User] = field(default_factory=dict)
-    channels: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=lambda: defaultdict(list))
-
-
-async def prepare(events: Sequence[CloudEvent], session: AsyncSession) -> None:
-    user_ids = {e.user_id for e in events}
-    batch = _Batch(users={u.id: u for u in await session.scalars(select(User).where(User.id.in_(user_ids)))})
-    rows = await session.execute(
-        select(Channel.user_id, Channel.id).where(Channel.user_id.in_(user_ids), Channel.enabled.is_(True))
-    )
-    for user_id, channel_id in rows:
-        batch.channels[user_id].append(channel_id)
-    unit_of(session).batch = batch
-
-
-async def _user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
-    if isinstance(batch := unit_of(session).batch, _Batch):
-        return batch.users.get(user_id)
-    return await session.get(User, user_id)
-
-
-async def _channels_of(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
-    if isinstance(batch := unit_of(session).batch, _Batch):
-        return batch.channels.get(user_id, [])
-    query = select(Channel.id).where(Channel.user_id == user_id, Channel.enabled.is_(True))
-    return list(await session.scalars(query))
-
-
-async def _queue_deliveries(session: AsyncSession, notification: Notification, *, ready_at: datetime) -> None:
-    """One delivery per enabled channel; the delivery worker sends them after this commits."""
-    channels = await _channels_of(session, notification.user_id)
     for channel_id in channels:
         session.add(
             Delivery(notification_id=notification.id, channel_id=channel_id, next_attempt_at=ready_at)
         )
     if channels:
         wakeups.after_commit(session, wakeups.DELIVERIES)
+    wakeups.after_commit(session, wakeups.INBOX, str(user.id))
+
+
+@dataclass
+class _Batch:
+    """Who is told of a batch's events and where, read in three queries instead of three per event. The
+    members are the project's as they are now: one removed before the reminder fired is not told."""
+
+    members: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=lambda: defaultdict(list))
+    users: dict[uuid.UUID, User] = field(default_factory=dict)
+    channels: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=lambda: defaultdict(list))
+
+
+async def prepare(events: Sequence[CloudEvent], session: AsyncSession) -> None:
+    unit_of(session).batch = await _load(session, events)
+
+
+async def _load(session: AsyncSession, events: Sequence[CloudEvent]) -> _Batch:
+    batch = _Batch()
+    project_ids = {project_id for e in events if (project_id := _project_of(e)) is not None}
+    if project_ids:
+        members = select(ProjectMember.project_id, ProjectMember.user_id)
+        members = members.where(ProjectMember.project_id.in_(project_ids)).order_by(ProjectMember.added_at)
+        for project_id, user_id in await session.execute(members):
+            batch.members[project_id].append(user_id)
+    user_ids = {e.user_id for e in events} | {u for members in batch.members.values() for u in members}
+    batch.users = {u.id: u for u in await session.scalars(select(User).where(User.id.in_(user_ids)))}
+    channels = select(Channel.user_id, Channel.id).where(
+        Channel.user_id.in_(user_ids), Channel.enabled.is_(True)
+    )
+    for user_id, channel_id in await session.execute(channels):
+        batch.channels[user_id].append(channel_id)
+    return batch
+
+
+def _project_of(event: CloudEvent) -> uuid.UUID | None:
+    try:
+        return event.payload_as(DuePayload).project_id
+    except MalformedEvent:
+        return None  # dropped when it is handled
 
 
 inbox_consumer = Consumer(

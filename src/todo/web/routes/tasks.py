@@ -26,7 +26,7 @@ from todo.web.session import check_csrf
 
 router = APIRouter()
 
-TASK_FILTERS = ("status", "due_state", "priority", "tag", "q", "sort")
+TASK_FILTERS = ("status", "due_state", "priority", "tag", "q", "sort", "project_id")
 TASKS_PER_PAGE = 25
 
 
@@ -36,13 +36,17 @@ async def dashboard(request: Request, user: UserDep) -> Response:
 
 
 async def _dashboard(request: Request, user: SignedIn, *, status: int = 200) -> Response:
-    open_query = {"status": "open", "sort": "due_date", "page_size": 100}
-    done_query = {"status": "completed", "sort": "-completed_at", "page_size": 50}
+    """Every project's open and recently done tasks, or one project's (`?project_id=`)."""
+    project_id = request.query_params.get("project_id", "")
+    only = {"project_id": project_id} if project_id else {}
+    open_query = {"status": "open", "sort": "due_date", "page_size": 100} | only
+    done_query = {"status": "completed", "sort": "-completed_at", "page_size": 50} | only
     open_tasks = await user.call("GET", "/api/tasks", params=open_query)
     done = await user.call("GET", "/api/tasks", params=done_query)
+    projects = await user.call("GET", "/api/projects")
     groups = present.dashboard_groups(open_tasks["items"], done["items"], now(request), user.timezone)
-    context = Page(title="Dashboard", user=user, data={"groups": groups, "open": open_tasks["total"]})
-    return page(request, "dashboard.html", context, status=status)
+    data = {"groups": groups, "open": open_tasks["total"], "projects": projects, "project_id": project_id}
+    return page(request, "dashboard.html", Page(title="Dashboard", user=user, data=data), status=status)
 
 
 @router.post("/tasks")
@@ -50,13 +54,14 @@ async def add_task(request: Request, user: UserDep, form: NewTaskForm) -> Respon
     """The new-task box: plain words go to quick add ("Call mum tomorrow 18:00 #family"); a due time,
     tags or a priority chosen in the form's own fields make the title literal."""
     check_csrf(request, form.csrf_token)
+    where = {"project_id": form.project_id} if form.project_id else {}
     if _chose_fields(form):
         fields: dict[str, Any] = {"title": form.title, "priority": form.priority, "tags": _tags(form.tags)}
         if form.due:  # wall time in the user's zone: the API reads an offset-less time so
             fields["due_date"] = form.due
-        _, refused = await user.attempt("POST", "/api/tasks", json=fields)
+        _, refused = await user.attempt("POST", "/api/tasks", json=fields | where)
     else:
-        _, refused = await user.attempt("POST", "/api/quick-add", json={"text": form.title})
+        _, refused = await user.attempt("POST", "/api/quick-add", json={"text": form.title} | where)
     if refused is not None:
         request.state.flash_error = sentence(refused)
         return await _dashboard(request, user, status=422)
@@ -106,8 +111,11 @@ async def task_list(request: Request, user: UserDep) -> Response:
     if refused is not None:
         answer, request.state.flash_error = {"items": [], "total": 0}, sentence(refused)
     tasks = [present.task_view(t, now(request), user.timezone) for t in answer["items"]]
+    projects = await user.call("GET", "/api/projects")
     data = {
         "tasks": tasks,
+        "projects": projects,
+        "project_names": {p["id"]: p["name"] for p in projects if not p["is_inbox"]},
         "total": answer["total"],
         "chosen": chosen,
         "page_number": page_number,

@@ -55,6 +55,9 @@ ChannelSenderDep = Annotated[ChannelSender, Depends(_part("channel_sender"))]
 # holds none between its reads): ordinary ones, and autocommit ones for reads (as ReadSessionDep's)
 SessionsDep = Annotated[Sessions, Depends(_part("sessions"))]
 ReadSessionsDep = Annotated[Sessions, Depends(_part("read_sessions"))]
+# and, for a write that is one statement where the store makes it one (PostgreSQL), autocommit ones:
+# the statement its own transaction (elsewhere ordinary sessions); commit either way
+OneStatementSessionsDep = Annotated[Sessions, Depends(_part("one_statement_sessions"))]
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -74,16 +77,6 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
-
-
-async def get_one_statement_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session for a request whose write is one statement where the store makes it one (PostgreSQL): in
-    autocommit, the statement its own transaction. Elsewhere an ordinary session; commit either way."""
-    async with _built(request).one_statement_sessions() as session:
-        yield session
-
-
-OneStatementSessionDep = Annotated[AsyncSession, Depends(get_one_statement_session)]
 
 
 async def get_now(clock: ClockDep) -> datetime:

@@ -35,7 +35,8 @@ async def test_a_task_is_made_as_the_preview_said(client: httpx.AsyncClient, reg
         "/api/quick-add", json={"text": "Dentist next friday at 3pm #health"}, headers=auth
     )
     assert made.status_code == 201, made.text
-    task = made.json()
+    assert (made.json()["kind"], made.json()["series"]) == ("task", None)
+    task = made.json()["task"]
     assert (task["title"], task["tags"], task["priority"]) == ("Dentist", ["health"], 2)
     assert datetime.fromisoformat(task["due_date"]).astimezone(UTC).hour == 13  # 15:00 CEST
     listed = (await client.get("/api/tasks", headers=auth)).json()
@@ -49,7 +50,8 @@ async def test_a_repeat_makes_a_series_in_the_users_zone(
     text = {"text": "Pay rent every last day of the month at 9am #home !1"}
     made = await client.post("/api/quick-add", json=text, headers=auth)
     assert made.status_code == 201, made.text
-    series = made.json()
+    assert (made.json()["kind"], made.json()["task"]) == ("series", None)
+    series = made.json()["series"]
     assert (series["title"], series["tags"], series["priority"]) == ("Pay rent", ["home"], 1)
     assert (series["rrule"], series["recurrence_type"], series["timezone"]) == (
         "BYMONTHDAY=-1;INTERVAL=1;FREQ=MONTHLY", "monthly", "America/New_York"
@@ -83,7 +85,7 @@ async def test_the_issues_example_makes_a_series_and_its_first_occurrence(
     assert made.status_code == 201, made.text
     [occurrence] = (await client.get("/api/tasks", headers=auth)).json()["items"]  # made a day ahead
     assert (occurrence["title"], occurrence["tags"]) == ("Water the plants", ["home"])
-    assert occurrence["recurring_task_id"] == made.json()["id"]
+    assert occurrence["recurring_task_id"] == made.json()["series"]["id"]
     assert datetime.fromisoformat(occurrence["due_date"]) == datetime(
         2026, 6, 16, 6, 0, tzinfo=UTC
     )  # 08:00 CEST

@@ -22,8 +22,8 @@ from todo.timeutil import zone
 DEFAULT_TIME = time(9, 0)  # a day named without a time: due that morning
 _TAG = re.compile(r"(?<!\S)#([\w-]{1,50})")
 _PRIORITY = re.compile(r"(?<!\S)!([1-3])(?!\S)")
-# Where a repeat is said: from its first word to the end, or to a tag or priority already taken out
-_REPEAT = re.compile(r"\b(every|each|daily|weekly|monthly|yearly|annually|weekdays)\b.*$", re.IGNORECASE)
+# Where a repeat may begin; it runs to the end, or to a tag or priority already taken out
+_REPEAT_START = re.compile(r"\b(every|each|daily|weekly|monthly|yearly|annually|weekdays)\b", re.IGNORECASE)
 _PARTS_OF_THE_START = ("BYHOUR", "BYMINUTE", "BYSECOND", "UNTIL", "COUNT")
 _REPEAT_WORD = re.compile(
     r"\d{1,2}(:\d{2})?(am|pm)?|\d+(st|nd|rd|th)?|am|pm|noon|midnight|morning|evening|night"
@@ -65,8 +65,8 @@ def read(text: str, *, now: datetime, tz_name: str) -> QuickAdd:
     parsed.understood += [(f"#{t}", "tag") for t in tags]
     if priority is not None:
         parsed.understood.append((f"!{priority}", f"priority {priority}"))
-    if (said := _REPEAT.search(rest)) is not None:
-        _read_repeat(parsed, said, local_now, tz_name)
+    if (start := _repeat_start(rest)) is not None:
+        _read_repeat(parsed, start, local_now, tz_name)
     else:
         _read_due(parsed, local_now, tz_name)
     parsed.title = " ".join(parsed.title.split())
@@ -80,17 +80,28 @@ def _take_tags_and_priority(text: str) -> tuple[str, list[str], int | None]:
     return rest, tags, int(priorities[-1]) if priorities else None
 
 
-def _read_repeat(parsed: QuickAdd, said: re.Match[str], local_now: datetime, tz_name: str) -> None:
-    words = said.group(0).strip()
-    # The reader skips words it does not know: a phrase with any such word ("every page of the book")
-    # is left alone rather than read in part and the rest lost
-    known = all(_REPEAT_WORD.fullmatch(w) for w in words.lower().replace(",", " ").split())
-    repeat = _repeat(words, local_now, tz_name) if known else None
+def _repeat_start(text: str) -> int | None:
+    """Where the repeat begins: at the first of its words from which every word to the end is a repeat's
+    ("Weekly review every friday" at "every"), else at the first such word, to be said not understood.
+    The reader skips words it does not know: a phrase with any ("every page of the book") is left alone
+    rather than read in part and the rest lost."""
+    starts = [found.start() for found in _REPEAT_START.finditer(text)]
+    known = (start for start in starts if _all_known(text[start:]))
+    return next(known, starts[0] if starts else None)
+
+
+def _all_known(words: str) -> bool:
+    return all(_REPEAT_WORD.fullmatch(w) for w in words.lower().replace(",", " ").split())
+
+
+def _read_repeat(parsed: QuickAdd, start: int, local_now: datetime, tz_name: str) -> None:
+    words = parsed.title[start:].strip()
+    repeat = _repeat(words, local_now, tz_name) if _all_known(words) else None
     if repeat is None:
         parsed.not_understood.append(words)
         return
     parsed.repeat = repeat
-    parsed.title = parsed.title[: said.start()]
+    parsed.title = parsed.title[:start]
     parsed.understood.append((words, f"repeats {repeat.rrule}, first {repeat.start.isoformat()}"))
 
 
@@ -105,7 +116,9 @@ def _repeat(words: str, local_now: datetime, tz_name: str) -> Repeat | None:
     if not reader.is_recurring or not isinstance(rule, str):
         return None
     parts = dict(p.split("=", 1) for p in rule.removeprefix("RRULE:").split(";") if "=" in p)
-    at = time(int(parts.get("BYHOUR", DEFAULT_TIME.hour)), int(parts.get("BYMINUTE", DEFAULT_TIME.minute)))
+    at = _clock_time(words) or time(
+        int(parts.get("BYHOUR", DEFAULT_TIME.hour)), int(parts.get("BYMINUTE", DEFAULT_TIME.minute))
+    )
     kept = ";".join(f"{k}={v}" for k, v in parts.items() if k not in _PARTS_OF_THE_START)
     tz = zone(tz_name)
     end = _until(parts.get("UNTIL"))
@@ -120,6 +133,16 @@ def _repeat(words: str, local_now: datetime, tz_name: str) -> Repeat | None:
         return None
     count = int(parts["COUNT"]) if parts.get("COUNT", "").isdigit() else None
     return Repeat(kept, first.replace(tzinfo=tz), None if end is None else end.replace(tzinfo=tz), count)
+
+
+_CLOCK = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b(?!\s*(am|pm)\b)", re.IGNORECASE)
+
+
+def _clock_time(words: str) -> time | None:
+    """A time written on the 24-hour clock ("at 6:30", "at 18:00"): as written. The repeat reader takes
+    an early hour without am or pm for the evening ("daily at 6:30" at 18:30)."""
+    found = _CLOCK.search(words)
+    return None if found is None else time(int(found.group(1)), int(found.group(2)))
 
 
 def _until(value: str | None) -> datetime | None:

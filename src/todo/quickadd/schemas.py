@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from todo.platform.fields import NoNul
+from todo.recurrence.schemas import RecurringTaskRead
+from todo.tasks.schemas import TaskRead
 
 QuickText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), NoNul]
 
@@ -26,6 +28,14 @@ class QuickAddIn(BaseModel):
 class Understood(BaseModel):
     words: str = Field(description="The words, as typed")
     meaning: str = Field(description="What they were read as")
+
+
+class QuickAddMade(BaseModel):
+    """What `POST /api/quick-add` made, named by `kind`, as its own endpoint answers it."""
+
+    kind: Literal["task", "series"]
+    task: TaskRead | None = Field(default=None, description="The task made (kind `task`)")
+    series: RecurringTaskRead | None = Field(default=None, description="The series made (kind `series`)")
 
 
 class QuickAddPreview(BaseModel):

@@ -7,7 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from todo.deps import CurrentUser, NowDep, OneStatementSessionDep, ReadSessionDep, SessionDep
+from todo.deps import (
+    CurrentUser,
+    NowDep,
+    OneStatementSessionsDep,
+    ReadSessionDep,
+    SessionDep,
+    SessionsDep,
+)
 from todo.platform.fields import Moment, Text
 from todo.platform.pagination import Page, PageParams, page_params
 from todo.tasks import service
@@ -55,10 +62,18 @@ async def task_filters(
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TaskRead)
 async def create_task(
-    data: TaskCreate, user: CurrentUser, session: OneStatementSessionDep, now: NowDep
+    data: TaskCreate,
+    user: CurrentUser,
+    now: NowDep,
+    sessions: SessionsDep,
+    one_statement_sessions: OneStatementSessionsDep,
 ) -> TaskRead:
-    task = await service.create(session, user=user, data=data, now=now)
-    await session.commit()
+    # Into the Inbox the whole write is one statement (decision 66); into another project the check of
+    # the user's role and the insert are one transaction
+    into_inbox = data.project_id in (None, user.id)
+    async with (one_statement_sessions if into_inbox else sessions)() as session:
+        task = await service.create(session, user=user, data=data, now=now)
+        await session.commit()
     return service.to_read(task, now)
 
 

@@ -124,12 +124,57 @@ def test_every_page_labels_its_controls_and_starts_with_a_skip_link(
     expect(page).to_have_url(f"{web}/")
     quick_add(page, "Something to edit")
     task_url = page.get_by_role("link", name="Something to edit").get_attribute("href")
-    for path in ("/", "/tasks", str(task_url), "/series", "/notifications", "/insights", "/settings"):
+    project_path = make_project(page, web, "Garden")
+    paths = ("/", "/tasks", str(task_url), "/series", "/notifications", "/insights", "/settings", "/projects")
+    for path in (*paths, project_path):
         page.goto(f"{web}{path}")
         assert page.evaluate(UNLABELLED) == [], path
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.textContent") == "Skip to content", path
     context.close()
+
+
+def make_project(page: Page, web: str, name: str) -> str:
+    """A new project made on the projects page; its page's path."""
+    page.goto(f"{web}/projects")
+    page.get_by_label("Name").fill(name)
+    page.get_by_role("button", name="Create").click()
+    expect(page).to_have_url(re.compile(rf"{web}/projects/[0-9a-f-]+$"))
+    return page.url.removeprefix(web)
+
+
+def test_a_shared_project_is_seen_by_its_second_member(chromium: Browser, app_url: tuple[str, str]) -> None:
+    web, _ = app_url
+    owner_context, owner, problems = desktop_page(chromium)
+    member_context, member, member_problems = desktop_page(chromium)
+    sign_up(member, web, "hal@example.com")
+    sign_up(owner, web, "ivy@example.com")
+    project_path = make_project(owner, web, "Garden")
+    owner.get_by_label("Share with (their account's email)").fill("hal@example.com")
+    owner.get_by_label("As").select_option("viewer")
+    owner.get_by_role("button", name="Share").click()
+    expect(owner.locator("#members").get_by_text("hal@example.com")).to_be_visible()
+    shoot(owner, "project")
+    owner.goto(web)
+    owner.get_by_label("Project").select_option(label="Garden")
+    owner.get_by_label("New task").fill("Prune the roses tomorrow 9am")
+    owner.get_by_role("button", name="Add").click()
+    expect(owner.get_by_role("link", name="Prune the roses")).to_be_visible()
+
+    member.get_by_role("link", name="Projects").click()
+    member.get_by_role("link", name="Garden").click()
+    expect(member).to_have_url(f"{web}{project_path}")
+    expect(member.get_by_text("you are its viewer")).to_be_visible()
+    member.get_by_role("link", name="Its tasks").click()
+    expect(member.get_by_role("link", name="Prune the roses")).to_be_visible()
+    shoot(member, "tasks-of-a-shared-project")
+    member.goto(web)
+    expect(
+        member.locator("[data-group=upcoming], [data-group=due_soon]").get_by_text("Prune the roses")
+    ).to_be_visible()
+    assert problems == member_problems == []
+    owner_context.close()
+    member_context.close()
 
 
 def sign_in(context: BrowserContext, web: str, email: str, password: str = "password123") -> Page:
@@ -231,8 +276,10 @@ def test_no_page_scrolls_sideways_from_phone_to_desktop(chromium: Browser, app_u
     page.get_by_label("Mon", exact=True).check()
     page.get_by_role("button", name="Create").click()
     expect(page.get_by_text("every week on Mon")).to_be_visible()
+    project_path = make_project(page, web, unbroken[:100])
     visitor = chromium.new_context().new_page()
-    signed_in = ("/", "/tasks", task_path, "/series", "/notifications", "/insights", "/settings")
+    signed_in = ("/", "/tasks", task_path, "/series", "/notifications", "/insights", "/settings", "/projects",
+                 project_path)  # fmt: skip
     pages = [(page, path) for path in signed_in] + [(visitor, "/login"), (visitor, "/signup")]
     sticking_out = {}
     for width in (320, 390, 768, 1280):

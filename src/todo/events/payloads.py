@@ -41,6 +41,15 @@ class TaskPayload(EventPayload):
     reminder_minutes: list[Annotated[StrictInt, Field(ge=0)]] | None  # own leads; None: the owner's
     created_at: AwareDatetime
     updated_at: AwareDatetime
+    checklist: list[ChecklistEntry] = []  # added in v1 with checklists
+
+
+class ChecklistEntry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str
+    text: str
+    done: StrictBool
 
 
 class ReminderSent(BaseModel):
@@ -86,6 +95,7 @@ class SeriesPayload(EventPayload):
     occurrences_created: StrictInt
     created_at: AwareDatetime
     updated_at: AwareDatetime
+    checklist: list[str] = []  # each occurrence's items; added in v1 with checklists
 
 
 P = TypeVar("P", bound=EventPayload)

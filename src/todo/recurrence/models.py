@@ -23,6 +23,7 @@ class RecurringTask(Base):
     description: Mapped[str | None] = mapped_column(Text, default=None)
     priority: Mapped[int] = mapped_column(SmallInteger, default=2)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    checklist: Mapped[list[str]] = mapped_column(JSON, default=list)  # each occurrence's, unchecked
     recurrence_type: Mapped[str] = mapped_column(String(10))
     recurrence_interval: Mapped[int] = mapped_column(Integer, default=1)
     rrule: Mapped[str | None] = mapped_column(String(500), default=None)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from todo.auth.schemas import TimezoneName
 from todo.platform.fields import Moment, Text
 from todo.recurrence.engine import MAX_COUNT, MAX_INTERVAL, RecurrenceType, RepeatFrom
-from todo.tasks.schemas import Description, Priority, Tags, Title
+from todo.tasks.schemas import Checklist, Description, Priority, Tags, Title
 
 SPEC_EXAMPLE: dict[str, JsonValue] = {
     "title": "Weekly Team Meeting",
@@ -56,6 +56,7 @@ class SeriesFields(BaseModel):
     repeat_from: RepeatFrom = RepeatFrom.schedule
     is_active: bool = True
     project_id: uuid.UUID | None = Field(default=None, description="A project you can edit; null: your Inbox")
+    checklist: Checklist = Field(default_factory=list)
 
 
 class RecurringTaskCreate(SeriesFields):
@@ -81,6 +82,7 @@ class RecurringTaskUpdate(BaseModel):
     repeat_from: RepeatFrom | None = None
     is_active: bool | None = None
     project_id: uuid.UUID | None = Field(default=None, description="Move it (and its open occurrences)")
+    checklist: Checklist | None = None
 
     def changes(self) -> dict[str, Any]:
         """The fields sent; `null` clears the optional ones and leaves the required ones as they are."""
@@ -98,6 +100,7 @@ class RecurringTaskRead(BaseModel):
     description: str | None
     priority: int
     tags: list[str]
+    checklist: list[str]
     recurrence_type: RecurrenceType
     recurrence_interval: int
     rrule: str | None

@@ -43,6 +43,7 @@ CONTENT_FIELDS = (
     "priority",
     "tags",
     "project_id",
+    "checklist",
 )  # what an occurrence copies from its series
 
 
@@ -145,6 +146,7 @@ async def create(session: AsyncSession, *, user: User, data: SeriesFields, now: 
         description=data.description,
         priority=data.priority,
         tags=sorted(set(data.tags)),
+        checklist=data.checklist,
         repeat_from=data.repeat_from.value,
         is_active=data.is_active,
         occurrences_created=0,
@@ -296,7 +298,7 @@ async def update(
     changed = {k: v for k, v in asked.items() if current.get(k) != v}
     if not changed:
         return series
-    for name in ("title", "description", "priority", "repeat_from", "project_id"):
+    for name in ("title", "description", "priority", "repeat_from", "project_id", "checklist"):
         if name in changed:
             setattr(series, name, changed[name])
     if "tags" in changed:

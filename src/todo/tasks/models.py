@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -41,6 +42,8 @@ class Task(Base):
     # The occurrence this task stands for; unlike due_date it never moves, so the pair stays unique.
     occurrence_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     reminder_minutes: Mapped[list[int] | None] = mapped_column(JSON, default=None)  # None: the user's
+    # [{"id", "text", "done"}] in order (tasks.checklist); a new list on every change, never mutated
+    checklist: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

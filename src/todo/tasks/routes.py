@@ -17,9 +17,12 @@ from todo.deps import (
 )
 from todo.platform.fields import Moment, Text
 from todo.platform.pagination import Page, PageParams, page_params
-from todo.tasks import service
+from todo.tasks import checklist_service, service
 from todo.tasks.due_state import DueState
 from todo.tasks.schemas import (
+    ChecklistItem,
+    ChecklistItemAdd,
+    ChecklistItemPatch,
     TaskCreate,
     TaskEventRead,
     TaskPatch,
@@ -161,3 +164,47 @@ async def task_history(task_id: uuid.UUID, user: CurrentUser, session: SessionDe
         )
         for e in events
     ]
+
+
+@router.get("/{task_id}/checklist", response_model=list[ChecklistItem])
+async def read_checklist(
+    task_id: uuid.UUID, user: CurrentUser, session: ReadSessionDep
+) -> list[ChecklistItem]:
+    """The task's checklist, in order."""
+    items = await checklist_service.get(session, user=user, task_id=task_id)
+    return [ChecklistItem.model_validate(item) for item in items]
+
+
+@router.post("/{task_id}/checklist", status_code=status.HTTP_201_CREATED, response_model=ChecklistItem)
+async def add_checklist_item(
+    task_id: uuid.UUID, data: ChecklistItemAdd, user: CurrentUser, session: SessionDep, now: NowDep
+) -> ChecklistItem:
+    item = await checklist_service.add(session, user=user, task_id=task_id, data=data, now=now)
+    await session.commit()
+    return ChecklistItem.model_validate(item)
+
+
+@router.patch("/{task_id}/checklist/{item_id}", response_model=ChecklistItem)
+async def change_checklist_item(
+    task_id: uuid.UUID,
+    item_id: str,
+    data: ChecklistItemPatch,
+    user: CurrentUser,
+    session: SessionDep,
+    now: NowDep,
+) -> ChecklistItem:
+    """Check or uncheck it, rename it, move it."""
+    item = await checklist_service.change(
+        session, user=user, task_id=task_id, item_id=item_id, patch=data, now=now
+    )
+    await session.commit()
+    return ChecklistItem.model_validate(item)
+
+
+@router.delete("/{task_id}/checklist/{item_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_checklist_item(
+    task_id: uuid.UUID, item_id: str, user: CurrentUser, session: SessionDep, now: NowDep
+) -> Response:
+    await checklist_service.remove(session, user=user, task_id=task_id, item_id=item_id, now=now)
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from todo.platform.fields import Moment, NoNul, ReminderMinutes
+from todo.tasks.checklist import MOST_ITEMS
 from todo.tasks.due_state import DueState
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
@@ -28,6 +29,10 @@ DueDate = Annotated[
 ]
 
 
+ItemText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
+Checklist = Annotated[
+    list[ItemText], Field(max_length=MOST_ITEMS, description="Checklist items in order, each unchecked")
+]
 CLEARABLE = ("description", "due_date", "reminder_minutes")
 
 
@@ -46,6 +51,7 @@ class TaskCreate(BaseModel):
         default=None, description="Minutes before the due time to remind; null: your default"
     )
     project_id: uuid.UUID | None = Field(default=None, description="A project you can edit; null: your Inbox")
+    checklist: Checklist = Field(default_factory=list)
 
 
 class TaskReplace(TaskCreate):
@@ -67,6 +73,9 @@ class TaskPatch(BaseModel):
     tags: Tags | None = None
     reminder_minutes: ReminderMinutes | None = None
     project_id: uuid.UUID | None = Field(default=None, description="Move it to this project (you edit both)")
+    checklist: Checklist | None = Field(
+        default=None, description="Replace the checklist: these items, unchecked"
+    )
     completed: bool | None = None
     version: int | None = Field(default=None, ge=1)
 
@@ -92,9 +101,33 @@ class TaskRead(BaseModel):
     occurrence_at: datetime | None
     tags: list[str]
     reminder_minutes: list[int] | None
+    checklist: list[ChecklistItem]
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+class ChecklistItem(BaseModel):
+    id: str
+    text: str
+    done: bool
+
+
+class ChecklistItemAdd(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"text": "Buy the paint"}]})
+
+    text: ItemText
+    position: int | None = Field(default=None, ge=0, description="Where (0 is the top); the end by default")
+
+
+class ChecklistItemPatch(BaseModel):
+    """The fields present change: rename, check or uncheck, move."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"done": True}]})
+
+    text: ItemText | None = None
+    done: bool | None = None
+    position: int | None = Field(default=None, ge=0, description="Move it here (0 is the top)")
 
 
 class TaskStatus(StrEnum):

@@ -41,6 +41,7 @@ from todo.events.models import TaskEvent
 from todo.events.payloads import TaskPayload
 from todo.projects import access
 from todo.projects.models import ProjectMember
+from todo.tasks import checklist
 from todo.tasks.due_state import DUE_SOON_WINDOW, DueState, due_state
 from todo.tasks.models import Task, TaskTag
 from todo.tasks.schemas import TaskCreate, TaskPatch, TaskRead, TaskSort, TaskStatus
@@ -70,7 +71,6 @@ def _creation_in_one_statement() -> Insert:
 
 
 _CREATE_ON_POSTGRES = _creation_in_one_statement()
-EDITABLE = ("title", "description", "priority", "due_date", "tags", "reminder_minutes", "project_id")
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,7 @@ def _read(task: Any, tags: list[str], now: datetime) -> TaskRead:
         occurrence_at=task.occurrence_at,
         tags=tags,
         reminder_minutes=task.reminder_minutes,
+        checklist=task.checklist,
         version=task.version,
         created_at=task.created_at,
         updated_at=task.updated_at,
@@ -158,6 +159,7 @@ async def create(
         priority=data.priority,
         due_date=_due(data.due_date, user),
         reminder_minutes=data.reminder_minutes,
+        checklist=checklist.fresh(data.checklist),
         recurring_task_id=recurring_task_id,
         occurrence_at=occurrence_at,
         completed=False,
@@ -278,7 +280,7 @@ async def update(
     if completed is not None and completed != task.completed:
         return await _set_completed(session, task, completed=completed, now=now)
     if edited:
-        _touch(task, now)
+        touch(task, now)
         await emit(session, TASK_UPDATED, task)
     return task
 
@@ -303,7 +305,7 @@ async def set_completed(
 
 async def delete(session: AsyncSession, *, user: User, task_id: uuid.UUID, now: datetime) -> None:
     task = await get(session, user=user, task_id=task_id, for_update=True, write=True)
-    _touch(task, now)
+    touch(task, now)
     await emit(session, TASK_DELETED, task)
     await session.delete(task)
 
@@ -331,7 +333,7 @@ async def history(session: AsyncSession, *, user: User, task_id: uuid.UUID) -> S
 async def _set_completed(session: AsyncSession, task: Task, *, completed: bool, now: datetime) -> Task:
     task.completed = completed
     task.completed_at = now if completed else None
-    _touch(task, now)
+    touch(task, now)
     await emit(session, TASK_COMPLETED if completed else TASK_UNCOMPLETED, task)
     return task
 
@@ -345,6 +347,11 @@ def _apply_edits(task: Task, patch: TaskPatch, user: User) -> bool:
                 task.tag_rows = [TaskTag(tag=t) for t in sorted(tags)]
                 edited = True
             continue
+        if name == "checklist":
+            if value != checklist.texts(task.checklist) or any(item["done"] for item in task.checklist):
+                task.checklist = checklist.fresh(value)
+                edited = True
+            continue
         if name == "due_date":
             value = _due(value, user)
             if value != task.due_date:
@@ -355,7 +362,8 @@ def _apply_edits(task: Task, patch: TaskPatch, user: User) -> bool:
     return edited
 
 
-def _touch(task: Task, now: datetime) -> None:
+def touch(task: Task, now: datetime) -> None:
+    """Mark `task` changed at `now`: its version moves on."""
     task.version += 1
     task.updated_at = now
 

@@ -97,6 +97,11 @@ class NewChannel(Confirm):
     url: str = ""
 
 
+class ChecklistEntry(Confirm):
+    text: str = ""
+    done: str = ""  # "true" or "false": the item's box, as the button sets it
+
+
 class ProjectFields(Confirm):
     name: str = ""
     color: str = "#4f7cac"
@@ -118,4 +123,5 @@ ProfileForm = Annotated[Profile, Form()]
 NewPasswordForm = Annotated[NewPassword, Form()]
 NewChannelForm = Annotated[NewChannel, Form()]
 ProjectFieldsForm = Annotated[ProjectFields, Form()]
+ChecklistEntryForm = Annotated[ChecklistEntry, Form()]
 ShareForm = Annotated[Share, Form()]

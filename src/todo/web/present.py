@@ -52,6 +52,7 @@ class TaskView:
     tags: list[str]
     recurring: bool
     project_id: str = ""
+    checklist: str = ""  # "2/5": items checked of all, when it has any
 
 
 def task_view(task: Mapping[str, Any], now: datetime, timezone: str) -> TaskView:
@@ -67,7 +68,12 @@ def task_view(task: Mapping[str, Any], now: datetime, timezone: str) -> TaskView
         tags=list(task.get("tags") or []),
         recurring=task.get("recurring_task_id") is not None,
         project_id=str(task.get("project_id") or ""),
+        checklist=_progress(task.get("checklist") or []),
     )
+
+
+def _progress(items: list[Mapping[str, Any]]) -> str:
+    return f"{sum(1 for item in items if item.get('done'))}/{len(items)}" if items else ""
 
 
 @dataclass

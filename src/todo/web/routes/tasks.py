@@ -13,6 +13,7 @@ from todo.web import present
 from todo.web.backend import BackendError
 from todo.web.forms import (
     REMINDER_LEADS,
+    ChecklistEntryForm,
     ConfirmForm,
     NewTask,
     NewTaskForm,
@@ -164,6 +165,35 @@ async def task_snooze(request: Request, task_id: str, user: UserDep, form: Snooz
     check_csrf(request, form.csrf_token)
     await user.call("POST", f"/api/tasks/{task_id}/snooze", json=form.as_api())
     return back(f"/tasks/{task_id}?saved=snooze")
+
+
+@router.post("/tasks/{task_id}/checklist")
+async def add_checklist_item(
+    request: Request, task_id: str, user: UserDep, form: ChecklistEntryForm
+) -> Response:
+    check_csrf(request, form.csrf_token)
+    _, refused = await user.attempt("POST", f"/api/tasks/{task_id}/checklist", json={"text": form.text})
+    if refused is not None:
+        return await _task_page(request, user, task_id, refused=refused)
+    return back(f"/tasks/{task_id}?saved=checklist#checklist")  # the cursor back in the box, for the next
+
+
+@router.post("/tasks/{task_id}/checklist/{item_id}")
+async def check_checklist_item(
+    request: Request, task_id: str, item_id: str, user: UserDep, form: ChecklistEntryForm
+) -> Response:
+    check_csrf(request, form.csrf_token)
+    await user.call("PATCH", f"/api/tasks/{task_id}/checklist/{item_id}", json={"done": form.done == "true"})
+    return back(f"/tasks/{task_id}#checklist")
+
+
+@router.post("/tasks/{task_id}/checklist/{item_id}/remove")
+async def remove_checklist_item(
+    request: Request, task_id: str, item_id: str, user: UserDep, form: ConfirmForm
+) -> Response:
+    check_csrf(request, form.csrf_token)
+    await user.call("DELETE", f"/api/tasks/{task_id}/checklist/{item_id}")
+    return back(f"/tasks/{task_id}#checklist")
 
 
 @router.post("/tasks/{task_id}/delete")

@@ -226,7 +226,7 @@ async def settle(container: Container) -> None:
         return backlog == 0
 
     for _ in range(3):
-        for worker in (container.occurrences, container.reminders, container.deliveries):
+        for worker in (container.occurrences, container.reminders, container.deliveries, container.webhooks):
             while await worker.tick():
                 pass
         container.relay.wake()

@@ -32,6 +32,7 @@ from todo.projects.routes import router as projects_router
 from todo.quickadd.routes import router as quick_add_router
 from todo.recurrence.routes import router as recurrence_router
 from todo.tasks.routes import router as tasks_router
+from todo.webhooks.routes import router as webhooks_router
 
 DESCRIPTION = """
 Tasks with priorities, due dates and reminders; recurring tasks that create their own occurrences;
@@ -70,6 +71,7 @@ def create_api_app(container: Container, *, manage_lifecycle: bool = True) -> Fa
         recurrence_router,
         quick_add_router,
         calendar_router,
+        webhooks_router,
         stats_router,
         notifications_router,
         channels_router,

@@ -43,16 +43,25 @@ from todo.wakeups import (
     REMINDERS,
     SERIES,
     SIGN_INS,
+    WEBHOOKS,
     Listener,
     Wakeups,
 )
+from todo.webhooks.consumer import webhooks_consumer
+from todo.webhooks.worker import WebhookWorker
 
 log = logging.getLogger(__name__)
 
 
 # Every consumer of the notifications service (and of the all-in-one); deploy/dapr/subscriptions.yaml
 # declares their topics for the sidecar.
-EVENT_CONSUMERS = (analytics_consumer, inbox_consumer, reminder_schedule_consumer, completion_consumer)
+EVENT_CONSUMERS = (
+    analytics_consumer,
+    inbox_consumer,
+    reminder_schedule_consumer,
+    completion_consumer,
+    webhooks_consumer,
+)
 
 
 @dataclass
@@ -77,6 +86,7 @@ class Container:
     occurrences: OccurrenceClock
     reminders: ReminderClock
     deliveries: DeliveryWorker
+    webhooks: WebhookWorker
     clocks: list[TimedLoop] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -153,16 +163,19 @@ def build_container(
         per_client=settings.login_max_attempts_per_client,
         window_seconds=settings.login_window_seconds,
     )
-    sender = channel_sender or AppriseSender(EgressPolicy.allowing(settings.channel_allowed_networks))
+    egress = EgressPolicy.allowing(settings.channel_allowed_networks)
+    sender = channel_sender or AppriseSender(egress)
     occurrences = OccurrenceClock(sessions, clock)
     reminders = ReminderClock(
         sessions, clock, late_after=timedelta(seconds=settings.reminder_late_after_seconds)
     )
     deliveries = DeliveryWorker(sessions, clock, sender)
+    webhooks = WebhookWorker(sessions, clock, egress)
     clocks = [
         _loop(occurrences, SERIES, wakeups, clock, settings),
         _loop(reminders, REMINDERS, wakeups, clock, settings),
         _loop(deliveries, DELIVERIES, wakeups, clock, settings),
+        _loop(webhooks, WEBHOOKS, wakeups, clock, settings),
     ]
     return Container(
         settings=settings,
@@ -185,12 +198,13 @@ def build_container(
         occurrences=occurrences,
         reminders=reminders,
         deliveries=deliveries,
+        webhooks=webhooks,
         clocks=clocks,
     )
 
 
 def _loop(
-    worker: OccurrenceClock | ReminderClock | DeliveryWorker,
+    worker: OccurrenceClock | ReminderClock | DeliveryWorker | WebhookWorker,
     channel: str,
     wakeups: Wakeups,
     clock: Clock,

@@ -16,13 +16,14 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from todo.auth import api_tokens
 from todo.auth.cache import SignInCache
 from todo.auth.models import User
 from todo.auth.ratelimit import LoginGuard
 from todo.auth.security import read_token
 from todo.clock import Clock
 from todo.config import Settings
-from todo.errors import Unauthorized
+from todo.errors import Forbidden, Unauthorized
 from todo.notifications.api.live import LiveFeed
 from todo.notifications.sending import ChannelSender
 
@@ -87,7 +88,8 @@ NowDep = Annotated[datetime, Depends(get_now)]
 
 
 class BearerUser(OAuth2PasswordBearer):
-    """The signed-in caller, from the `Authorization: Bearer` token of a sign-in still open.
+    """The signed-in caller, from the `Authorization: Bearer` token of a sign-in still open, or a personal
+    API token (`todo_pat_...`; one whose scope is read only reads).
 
     One dependency that is also the OpenAPI security scheme (the docs' Authorize button): FastAPI solves
     each dependency of a request anew, and the caller's row and sign-in usually come from the per-process
@@ -96,12 +98,24 @@ class BearerUser(OAuth2PasswordBearer):
     """
 
     async def __call__(self, request: Request) -> User:  # type: ignore[override]  # the user, not the token
-        return (await self.signed_in(request)).user
+        token = await self._bearer(request)
+        if token.startswith(api_tokens.PREFIX):
+            return await _api_token_user(request, token)
+        return (await self._sign_in(request, token)).user
 
     async def signed_in(self, request: Request) -> SignedIn:
+        token = await self._bearer(request)
+        if token.startswith(api_tokens.PREFIX):
+            raise Forbidden("an API token cannot manage sign-ins, the password or API tokens: sign in")
+        return await self._sign_in(request, token)
+
+    async def _bearer(self, request: Request) -> str:
         token = await super().__call__(request)
         if not token:
             raise Unauthorized("missing bearer token")
+        return token
+
+    async def _sign_in(self, request: Request, token: str) -> SignedIn:
         built = _built(request)
         secret = built.settings.jwt_secret
         assert secret is not None, "ensure_jwt_secret runs before the app is built"
@@ -114,6 +128,22 @@ class BearerUser(OAuth2PasswordBearer):
         if user is None:
             raise Unauthorized("signed out: sign in again")
         return SignedIn(user, claims.session_id)
+
+
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _api_token_user(request: Request, token: str) -> User:
+    """Looked up on every request (one statement, not cached): a revoked token stops working at once."""
+    built = _built(request)
+    async with built.read_sessions() as session:
+        found = await api_tokens.authenticate(session, token=token, now=built.clock.now())
+    if found is None:
+        raise Unauthorized("unknown or revoked API token")
+    user, row = found
+    if row.scope == "read" and request.method not in READS:
+        raise Forbidden(f"the API token “{row.name}” may only read: make one with the write scope")
+    return user
 
 
 @dataclass(frozen=True)

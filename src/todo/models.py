@@ -1,7 +1,7 @@
 """Imports every table so that `Base.metadata` is complete (for Alembic and for tests)."""
 
 from todo.analytics.models import AnalyticsTask
-from todo.auth.models import User
+from todo.auth.models import ApiToken, User
 from todo.calendar.models import CalendarFeed
 from todo.db import Base
 from todo.events.models import ProcessedEvent, TaskEvent
@@ -16,9 +16,11 @@ from todo.notifications.models import (
 from todo.projects.models import Project, ProjectMember
 from todo.recurrence.models import RecurringTask
 from todo.tasks.models import Task, TaskTag
+from todo.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [
     "AnalyticsTask",
+    "ApiToken",
     "Base",
     "CalendarFeed",
     "Channel",
@@ -35,4 +37,6 @@ __all__ = [
     "TaskEvent",
     "TaskTag",
     "User",
+    "Webhook",
+    "WebhookDelivery",
 ]

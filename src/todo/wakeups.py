@@ -29,10 +29,11 @@ SERIES = "todo_series"  # a recurring series' next occurrence changed
 INBOX = "todo_inbox"  # a user has a new notification (payload: the user id)
 DELIVERIES = "todo_deliveries"  # notifications are waiting to go out to channels
 SIGN_INS = "todo_sign_ins"  # a user's row or sign-ins changed (payload: the user id)
-CHANNELS = (OUTBOX, REMINDERS, SERIES, INBOX, DELIVERIES, SIGN_INS)
-# Channels PostgreSQL notifies by itself, from a trigger (migration 0004): the INSERT that writes an outbox
-# event announces it, and the writer's transaction needs no statement of its own for it.
-NOTIFIED_BY_DATABASE = frozenset({OUTBOX})
+WEBHOOKS = "todo_webhooks"  # events are waiting to be posted to webhooks
+CHANNELS = (OUTBOX, REMINDERS, SERIES, INBOX, DELIVERIES, SIGN_INS, WEBHOOKS)
+# Channels PostgreSQL notifies by itself, from a trigger (migrations 0004 and 0012): the INSERT that writes
+# an outbox event or queues a webhook delivery announces it, and the writer needs no statement for it.
+NOTIFIED_BY_DATABASE = frozenset({OUTBOX, WEBHOOKS})
 
 Callback = Callable[[str], None]
 _NOTIFY_ALL = text("SELECT pg_notify(:channel, p) FROM unnest(:payloads) AS p").bindparams(

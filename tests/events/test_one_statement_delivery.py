@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
-from tests.conftest import START, ContainerFactory
+from tests.conftest import START, ContainerFactory, eventually
 from tests.events.test_consumers import task_event
 from todo.analytics.models import AnalyticsTask
 from todo.auth.models import User
@@ -21,6 +21,9 @@ from todo.events.envelope import CloudEvent
 from todo.events.models import ProcessedEvent
 from todo.events.transport import DeliveryStatus
 from todo.notifications.models import Reminder, ReminderSource
+from todo.projects.models import Project, ProjectMember
+from todo.wakeups import WEBHOOKS
+from todo.webhooks.models import Webhook, WebhookDelivery
 
 pytestmark = pytest.mark.parametrize(
     "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
@@ -83,7 +86,7 @@ async def test_a_delivery_of_creations_is_one_statement_with_the_transactions_ro
         assert await deliver(container, [first, second, first], False) == [DeliveryStatus.SUCCESS] * 3
     assert len(seen) > 1
     assert await state(container) == one_statement
-    assert one_statement["claims"] == {(c, e.id) for c in ("analytics", "notifications-reminders")
+    assert one_statement["claims"] == {(c, e.id) for c in ("analytics", "notifications-reminders", "webhooks")
                                        for e in (first, second)}  # fmt: skip
     assert {row.version for row in one_statement["analytics"]} == {1}
 
@@ -124,9 +127,57 @@ async def test_a_malformed_event_in_a_one_statement_delivery_is_dropped_alone(
     assert {task_id for task_id, *_ in (await state(container))["analytics"]} == {uuid.UUID(int=1)}
 
 
+async def test_webhook_deliveries_are_queued_in_the_one_statement_as_the_transaction_queues_them(
+    make_container: ContainerFactory,
+) -> None:
+    """To the subscriptions of the project's members (the owner's alone when the event names no project),
+    of the event's kind, in the events' order; a redelivery queues nothing twice."""
+    container = await make_container(start=False)
+    owner = task_event(1).user_id  # whose task events are
+    member, stranger, project = (uuid.UUID(int=n) for n in (0xBB, 0xCC, 0xDD))
+    async with container.sessions() as session, session.begin():
+        for user_id in (owner, member, stranger):
+            session.add(User(id=user_id, email=f"{user_id.hex[-2:]}@example.com", password_hash="-",
+                             timezone="UTC", created_at=START, updated_at=START))  # fmt: skip
+        await session.flush()
+        session.add(Project(id=project, owner_id=owner, name="Home", color="#000000", created_at=START,
+                            updated_at=START))  # fmt: skip
+        await session.flush()
+        session.add_all([ProjectMember(project_id=project, user_id=u, role=r, position=1, added_at=START)
+                         for u, r in ((owner, "owner"), (member, "viewer"))])  # fmt: skip
+        hooks = {name: Webhook(id=uuid.uuid4(), user_id=user_id, url="https://example.com/h", events=events,
+                               secret="s" * 16, active=True, failures=0, created_at=START, updated_at=START)
+                 for name, user_id, events in (("owner", owner, ["task.created"]),
+                                               ("member", member, ["task.created", "task.due"]),
+                                               ("completions", member, ["task.completed"]),
+                                               ("stranger", stranger, ["task.created"]))}  # fmt: skip
+        session.add_all(hooks.values())
+    mine, shared = creation(1), creation(2, project_id=str(project))
+
+    async def queued() -> list[tuple[uuid.UUID, str, str]]:
+        async with container.sessions() as session:
+            query = select(WebhookDelivery.webhook_id, WebhookDelivery.event_id, WebhookDelivery.event_type)
+            return [tuple(row) for row in await session.execute(query.order_by(WebhookDelivery.seq))]
+
+    with statements(container) as seen:
+        assert await deliver(container, [mine, shared], True) == [DeliveryStatus.SUCCESS] * 2
+    assert len(seen) == 1, seen
+    in_one = await queued()
+    assert in_one[0] == (hooks["owner"].id, mine.id, "task.created")
+    assert set(in_one[1:]) == {(hooks["owner"].id, shared.id, "task.created"),
+                               (hooks["member"].id, shared.id, "task.created")}  # fmt: skip
+    assert await deliver(container, [mine, shared], True) == [DeliveryStatus.SUCCESS] * 2
+    assert await queued() == in_one  # nothing twice
+
+    await _empty(container)
+    assert await deliver(container, [mine, shared], False) == [DeliveryStatus.SUCCESS] * 2
+    by_transaction = await queued()
+    assert (by_transaction[0], set(by_transaction)) == (in_one[0], set(in_one))
+
+
 async def _empty(container: Container) -> None:
     async with container.sessions() as session, session.begin():
-        for model in (AnalyticsTask, ReminderSource, ProcessedEvent, Reminder):
+        for model in (AnalyticsTask, ReminderSource, ProcessedEvent, Reminder, WebhookDelivery):
             await session.execute(model.__table__.delete())  # type: ignore[attr-defined]
 
 
@@ -134,3 +185,29 @@ async def _owner(container: Container, user_id: uuid.UUID) -> None:
     async with container.sessions() as session, session.begin():
         session.add(User(id=user_id, email="owner@example.com", password_hash="-", timezone="UTC",
                          created_at=START, updated_at=START))  # fmt: skip
+
+
+async def test_the_database_announces_queued_webhook_deliveries_to_every_process(
+    make_container: ContainerFactory,
+) -> None:
+    """The one statement has no transaction of ours to send a NOTIFY from: the table's trigger does
+    (migration 0012), and only when the statement queued something."""
+    container = await make_container()  # listening
+    heard: list[str] = []
+    container.wakeups.subscribe(WEBHOOKS, heard.append)
+
+    async def announced() -> bool:
+        return bool(heard)
+
+    await eventually(announced)  # the listener wakes every channel once as it connects: it is listening
+    owner = task_event(1).user_id
+    async with container.sessions() as session, session.begin():
+        session.add(User(id=owner, email="owner@example.com", password_hash="-", timezone="UTC",
+                         created_at=START, updated_at=START))  # fmt: skip
+        await session.flush()
+        session.add(Webhook(id=uuid.uuid4(), user_id=owner, url="https://example.com/h",
+                            events=["task.created"], secret="s" * 16, active=True, failures=0,
+                            created_at=START, updated_at=START))  # fmt: skip
+    heard.clear()
+    assert await deliver(container, [creation(1)], True) == [DeliveryStatus.SUCCESS]
+    await eventually(announced)

@@ -10,8 +10,11 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from todo.auth import service
+from todo.auth import api_tokens, service
 from todo.auth.schemas import (
+    ApiTokenCreate,
+    ApiTokenMade,
+    ApiTokenRead,
     LoginIn,
     PasswordChange,
     RegisterIn,
@@ -145,5 +148,32 @@ async def change_password(
     await service.change_password(
         session, user=signed_in.user, change=change, current_session=signed_in.session_id, now=now
     )
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/api/me/tokens", status_code=status.HTTP_201_CREATED, response_model=ApiTokenMade, tags=["me"])
+async def make_api_token(
+    data: ApiTokenCreate, signed_in: CurrentSignIn, session: SessionDep, now: NowDep
+) -> ApiTokenMade:
+    """A personal API token for scripts and integrations: send it as `Authorization: Bearer <token>`. It
+    is shown only in this answer (only its hash is kept); a `read` token may only read."""
+    row, token = await api_tokens.create(session, user=signed_in.user, data=data, now=now)
+    await session.commit()
+    return ApiTokenMade(**ApiTokenRead.model_validate(row).model_dump(), token=token)
+
+
+@router.get("/api/me/tokens", response_model=list[ApiTokenRead], tags=["me"])
+async def list_api_tokens(signed_in: CurrentSignIn, session: SessionDep) -> list[ApiTokenRead]:
+    """Your API tokens (never the tokens themselves), with when each was last used."""
+    return [
+        ApiTokenRead.model_validate(row) for row in await api_tokens.get_all(session, user=signed_in.user)
+    ]
+
+
+@router.delete("/api/me/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["me"])
+async def revoke_api_token(token_id: uuid.UUID, signed_in: CurrentSignIn, session: SessionDep) -> Response:
+    """It stops working at once."""
+    await api_tokens.revoke(session, user=signed_in.user, token_id=token_id)
     await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

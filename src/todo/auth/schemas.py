@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, time
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
@@ -103,6 +103,31 @@ class SessionRead(BaseModel):
     created_at: datetime
     expires_at: datetime
     current: bool
+
+
+class ApiTokenCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "home automation", "scope": "read"}]}
+    )
+
+    name: Annotated[Text, Field(min_length=1, max_length=100)]
+    scope: Literal["read", "write"] = Field(description="read: GET only; write: everything a sign-in may do "
+                                            "but manage sign-ins and tokens")  # fmt: skip
+
+
+class ApiTokenRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    scope: str
+    hint: str = Field(description="The token's first characters")
+    created_at: datetime
+    last_used_at: datetime | None = Field(description="To the minute")
+
+
+class ApiTokenMade(ApiTokenRead):
+    token: str = Field(description="Shown only now: send it as `Authorization: Bearer <token>`")
 
 
 class TokenOut(BaseModel):

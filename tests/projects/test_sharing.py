@@ -78,6 +78,8 @@ async def test_a_shared_project_is_seen_by_its_members_and_written_by_its_editor
         ("POST", "/api/tasks", {"title": "Sneaked in", "project_id": home["id"]}),
         ("POST", "/api/quick-add", {"text": "Sneaked in tomorrow", "project_id": home["id"]}),
         ("PATCH", f"/api/projects/{home['id']}", {"name": "Bo's"}),
+        ("POST", f"/api/tasks/{task['id']}/snooze", {"minutes": 10}),
+        ("POST", f"/api/tasks/{task['id']}/checklist", {"text": "Mine"}),
         ("POST", f"/api/projects/{home['id']}/members", {"email": cy.email, "role": "editor"}),
     ):
         refused = await client.request(method, url, json=body, headers=bo.auth)
@@ -126,6 +128,10 @@ async def test_every_id_of_a_project_is_not_found_for_a_non_member(
         ("POST", f"/api/tasks/{t}/uncomplete", None),
         ("DELETE", f"/api/tasks/{t}", None),
         ("GET", f"/api/tasks/{t}/events", None),
+        ("GET", f"/api/tasks/{t}/reminders", None),
+        ("POST", f"/api/tasks/{t}/snooze", {"minutes": 10}),
+        ("GET", f"/api/tasks/{t}/checklist", None),
+        ("POST", f"/api/tasks/{t}/checklist", {"text": "Mine"}),
         ("GET", f"/api/recurring-tasks/{s}", None),
         ("PUT", f"/api/recurring-tasks/{s}", {"is_active": False}),
         ("DELETE", f"/api/recurring-tasks/{s}", None),

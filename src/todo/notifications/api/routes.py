@@ -260,8 +260,9 @@ async def list_reminders(task_id: uuid.UUID, user: CurrentUser, session: Session
 async def snooze(
     task_id: uuid.UUID, data: SnoozeIn, user: CurrentUser, session: SessionDep, now: NowDep
 ) -> ReminderRead:
-    """Remind me again about this task, in `minutes` or at `until`."""
-    task = await tasks.get(session, user=user, task_id=task_id)
+    """Remind again about this task, in `minutes` or at `until` (every member of its project, as its other
+    reminders do: so a viewer may not)."""
+    task = await tasks.get(session, user=user, task_id=task_id, write=True)
     until = now + timedelta(minutes=data.minutes) if data.minutes is not None else data.until
     assert until is not None
     reminder = await service.snooze(session, task=task, until=to_utc(until, user.timezone), now=now)

@@ -102,6 +102,16 @@ class ChecklistEntry(Confirm):
     done: str = ""  # "true" or "false": the item's box, as the button sets it
 
 
+class NewApiToken(Confirm):
+    name: str = ""
+    scope: str = "read"
+
+
+class NewWebhook(Confirm):
+    url: str = ""
+    events: list[str] = []  # the ticked boxes
+
+
 class ProjectFields(Confirm):
     name: str = ""
     color: str = "#4f7cac"
@@ -124,4 +134,6 @@ NewPasswordForm = Annotated[NewPassword, Form()]
 NewChannelForm = Annotated[NewChannel, Form()]
 ProjectFieldsForm = Annotated[ProjectFields, Form()]
 ChecklistEntryForm = Annotated[ChecklistEntry, Form()]
+NewApiTokenForm = Annotated[NewApiToken, Form()]
+NewWebhookForm = Annotated[NewWebhook, Form()]
 ShareForm = Annotated[Share, Form()]

@@ -3,8 +3,18 @@ user's token; a form that the API refuses is shown again with the API's reasons 
 
 from fastapi import APIRouter
 
-from todo.web.routes import account, calendar, inbox, insights, projects, series, settings, tasks
+from todo.web.routes import (
+    account,
+    calendar,
+    inbox,
+    insights,
+    integrations,
+    projects,
+    series,
+    settings,
+    tasks,
+)
 
 router = APIRouter(include_in_schema=False)
-for group in (account, tasks, projects, series, insights, settings, calendar, inbox):
+for group in (account, tasks, projects, series, insights, settings, calendar, integrations, inbox):
     router.include_router(group.router)

@@ -90,7 +90,9 @@ async def render_settings(
     channel_form: dict[str, str] | None = None,
     test_results: list[dict[str, Any]] | None = None,
     calendar_url: str | None = None,
+    shown_once: dict[str, str] | None = None,
 ) -> Response:
+    """The settings page; `shown_once`: a token or secret just made, which the API never shows again."""
     channels = [_with_last_time(c, user.timezone) for c in await user.call("GET", "/api/me/channels")]
     feed = await user.call("GET", "/api/me/calendar-feed")
     read_at = present.parse_instant(feed["last_read_at"])
@@ -105,8 +107,17 @@ async def render_settings(
         "test_results": test_results,
         "channel_form": channel_form or {},
         "saved": request.query_params.get("saved"),
+        "api_tokens": [_with_last_use(t, user.timezone) for t in await user.call("GET", "/api/me/tokens")],
+        "webhooks": await user.call("GET", "/api/webhooks"),
+        "webhook_events": await user.call("GET", "/api/webhooks/events"),
+        "shown_once": shown_once or {},
     }
     return page(request, "settings.html", Page(title="Settings", user=user, data=data), refused=refused)
+
+
+def _with_last_use(token: dict[str, Any], timezone: str) -> dict[str, Any]:
+    used = present.parse_instant(token.get("last_used_at"))
+    return {**token, "used_when": present.local_time(used, timezone) if used else None}
 
 
 def _with_last_time(channel: dict[str, Any], timezone: str) -> dict[str, Any]:

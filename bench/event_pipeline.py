@@ -79,8 +79,7 @@ SPREAD_LIMIT = 0.20  # runs of one figure within 20 % of each other
 WARMUP_NOTE = (
     ", after one uncounted warm-up run (10 s at the highest rate): the broker is the one part not fresh "
     "in each run, and without it the first run was the slowest in both recordings before (p99 at 1,000/s "
-    "of 56 and 47 ms against 25-44 ms in the runs after it), as a broker's JVM is while it compiles its "
-    "hot paths"
+    "of 56 and 47 ms against 25-44 ms in the runs after it)"
 )
 
 

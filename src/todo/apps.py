@@ -19,6 +19,7 @@ from todo.auth.routes import router as auth_router
 from todo.bootstrap import Container, build_container
 from todo.calendar.routes import router as calendar_router
 from todo.config import Role, Settings, Transport, ensure_jwt_secret
+from todo.dav import routes as dav
 from todo.events.dapr import DaprDeliveries
 from todo.notifications.api.routes import channels_router, reminders_router
 from todo.notifications.api.routes import router as notifications_router
@@ -64,6 +65,7 @@ def create_api_app(container: Container, *, manage_lifecycle: bool = True) -> Fa
     app.state.container = container
     app.add_middleware(RequestContextMiddleware, max_body_bytes=container.settings.max_body_bytes)
     http_errors.install(app)
+    app.add_exception_handler(dav.NotSignedIn, dav.not_signed_in)
     routers = (
         auth_router,
         projects_router,
@@ -71,6 +73,7 @@ def create_api_app(container: Container, *, manage_lifecycle: bool = True) -> Fa
         recurrence_router,
         quick_add_router,
         calendar_router,
+        dav.router,
         webhooks_router,
         stats_router,
         notifications_router,
@@ -118,6 +121,7 @@ def create_notifications_app(container: Container) -> FastAPI:
     app.state.container = container
     app.add_middleware(RequestContextMiddleware, max_body_bytes=container.settings.max_body_bytes)
     http_errors.install(app)
+    app.add_exception_handler(dav.NotSignedIn, dav.not_signed_in)
     app.include_router(health_router)
     if container.settings.transport is Transport.dapr:  # outermost but for Starlette's error handler
         # PostgreSQL's autocommit sessions: a delivery its consumers can apply in one statement runs as one

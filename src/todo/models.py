@@ -3,6 +3,7 @@
 from todo.analytics.models import AnalyticsTask
 from todo.auth.models import ApiToken, User
 from todo.calendar.models import CalendarFeed
+from todo.dav.models import DavName
 from todo.db import Base
 from todo.events.models import ProcessedEvent, TaskEvent
 from todo.notifications.models import (
@@ -24,6 +25,7 @@ __all__ = [
     "Base",
     "CalendarFeed",
     "Channel",
+    "DavName",
     "Delivery",
     "DeliveryAttempt",
     "Notification",

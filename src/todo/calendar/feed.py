@@ -28,7 +28,7 @@ def document(*, tasks: Sequence[TaskRead], series: Sequence[RecurringTaskRead], 
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "todo")
     for task in tasks:
-        calendar.add_component(_todo(task, now))
+        calendar.add_component(todo_component(task, now))
         if task.due_date is not None and task.recurring_task_id is None:
             calendar.add_component(_due_event(task, now))
     for one in series:
@@ -49,14 +49,19 @@ def _component(kind: type[C], *, uid: str, title: str, description: str | None, 
     return component
 
 
-def _todo(task: TaskRead, now: datetime) -> Todo:
-    todo = _component(Todo, uid=f"{task.id}@todo", title=task.title, description=task.description, now=now)
+def todo_component(task: TaskRead, now: datetime, *, uid: str | None = None) -> Todo:
+    """The task as a VTODO (with `uid`, the one a CalDAV client gave it; ours by default), done or not."""
+    todo = _component(
+        Todo, uid=uid or f"{task.id}@todo", title=task.title, description=task.description, now=now
+    )
     if task.due_date is not None:
         todo.add("due", task.due_date)
     todo.add("priority", ICAL_PRIORITY.get(task.priority, 0))
     if task.tags:
         todo.add("categories", task.tags)
-    todo.add("status", "NEEDS-ACTION")
+    todo.add("status", "COMPLETED" if task.completed else "NEEDS-ACTION")
+    if task.completed_at is not None:
+        todo.add("completed", task.completed_at)
     todo.add("last-modified", task.updated_at)
     return todo
 

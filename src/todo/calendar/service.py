@@ -14,7 +14,7 @@ from todo.calendar import feed
 from todo.calendar.models import CalendarFeed
 from todo.errors import NotFound
 from todo.recurrence import service as recurrence
-from todo.tasks import service as tasks
+from todo.tasks import listing
 from todo.tasks.schemas import TaskStatus
 
 MOST = 1000  # tasks, and series, a feed holds: the open ones most recently made
@@ -50,8 +50,8 @@ async def document(session: AsyncSession, *, token: str, now: datetime) -> bytes
     if found is None or user is None:
         raise NotFound("no such calendar feed")
     found.last_read_at = now
-    open_tasks, _ = await tasks.get_all(
-        session, user=user, filters=tasks.TaskFilters(status=TaskStatus.open), now=now, offset=0, limit=MOST
+    open_tasks, _ = await listing.get_all(
+        session, user=user, filters=listing.TaskFilters(status=TaskStatus.open), now=now, offset=0, limit=MOST
     )
     rows, _ = await recurrence.get_all(session, user=user, offset=0, limit=MOST)
     active = [recurrence.to_read(series, now) for series in rows if series.is_active]

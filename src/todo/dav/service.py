@@ -20,6 +20,7 @@ from todo.dav.models import DavName
 from todo.errors import Conflict, Forbidden, InvalidInput, NotFound
 from todo.projects import service as projects
 from todo.projects.schemas import ProjectRead
+from todo.tasks import listing
 from todo.tasks import service as tasks
 from todo.tasks.schemas import TaskCreate, TaskPatch, TaskRead, TaskStatus
 
@@ -74,8 +75,8 @@ async def resources(
     session: AsyncSession, caller: Caller, project_id: uuid.UUID, now: datetime
 ) -> list[Resource]:
     """The project's tasks, done or not, each under its name."""
-    filters = tasks.TaskFilters(status=TaskStatus.all, project_id=project_id)
-    found, _ = await tasks.get_all(session, user=caller.user, filters=filters, now=now, offset=0,
+    filters = listing.TaskFilters(status=TaskStatus.all, project_id=project_id)
+    found, _ = await listing.get_all(session, user=caller.user, filters=filters, now=now, offset=0,
                                    limit=MOST_PER_CALENDAR)  # fmt: skip
     names = {
         row.task_id: row

@@ -17,7 +17,7 @@ from todo.deps import (
 )
 from todo.platform.fields import Moment, Text
 from todo.platform.pagination import Page, PageParams, page_params
-from todo.tasks import checklist_service, service
+from todo.tasks import checklist_service, listing, service
 from todo.tasks.due_state import DueState
 from todo.tasks.schemas import (
     ChecklistItem,
@@ -49,8 +49,8 @@ async def task_filters(
     project_id: Annotated[
         uuid.UUID | None, Query(description="One project's tasks; without it, those of all but archived ones")
     ] = None,
-) -> service.TaskFilters:
-    return service.TaskFilters(
+) -> listing.TaskFilters:
+    return listing.TaskFilters(
         status=status,
         due_state=due_state,
         priority=priority,
@@ -85,10 +85,10 @@ async def list_tasks(
     user: CurrentUser,
     session: ReadSessionDep,
     now: NowDep,
-    filters: Annotated[service.TaskFilters, Depends(task_filters)],
+    filters: Annotated[listing.TaskFilters, Depends(task_filters)],
     paging: Annotated[PageParams, Depends(page_params)],
 ) -> Page[TaskRead]:
-    items, total = await service.get_all(
+    items, total = await listing.get_all(
         session, user=user, filters=filters, now=now, offset=paging.offset, limit=paging.page_size
     )
     return Page(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import httpx
 from icalendar import Calendar
+from sqlalchemy import select
 
 from tests.conftest import Register
+from todo.bootstrap import Container
+from todo.calendar.models import CalendarFeed
 
 
 async def subscribe(client: httpx.AsyncClient, auth: dict[str, str]) -> str:
@@ -51,14 +55,19 @@ async def test_the_feed_holds_open_tasks_and_series_and_nobody_elses(
     assert {str(tz["tzid"]) for tz in calendar.walk("VTIMEZONE")} == {"Europe/Berlin"}
 
 
-async def test_a_feed_is_shown_once_revoked_and_replaced(
-    client: httpx.AsyncClient, auth: dict[str, str]
+async def test_a_feed_is_shown_again_revoked_and_replaced_and_its_token_not_kept(
+    client: httpx.AsyncClient, auth: dict[str, str], container: Container
 ) -> None:
-    assert (await client.get("/api/me/calendar-feed", headers=auth)).json()["active"] is False
+    none = (await client.get("/api/me/calendar-feed", headers=auth)).json()
+    assert (none["active"], none["url"]) == (False, None)
     first = await subscribe(client, auth)
     state = (await client.get("/api/me/calendar-feed", headers=auth)).json()
-    assert (state["active"], state["last_read_at"]) == (True, None)
-    assert first.split("/")[-1].removesuffix(".ics") not in str(state)  # the token is not shown again
+    assert (state["active"], state["url"], state["last_read_at"]) == (True, f"{client.base_url}{first}", None)
+    async with container.sessions() as session:
+        [stored] = (await session.execute(select(CalendarFeed.__table__))).all()
+    token = first.split("/")[-1].removesuffix(".ics")
+    assert token not in str(stored)  # derived from the server's secret when shown; only its hash is kept
+    assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert (await client.get(first)).status_code == 200
     assert (await client.get("/api/me/calendar-feed", headers=auth)).json()["last_read_at"] is not None
     second = await subscribe(client, auth)

@@ -263,22 +263,25 @@ async def test_quiet_hours_are_set_shown_and_turned_off_in_the_settings(browser:
     assert 'name="quiet_from" type="time" value=""' in (await browser.get("/settings")).text
 
 
-async def test_a_calendar_feed_is_made_shown_once_served_here_and_revoked(browser: Browser) -> None:
+async def test_a_calendar_feed_is_made_shown_served_here_and_revoked(browser: Browser) -> None:
     await browser.sign_up()
     await browser.get("/")
     await add(browser, "Pay rent", "2026-07-01T09:00")
     await browser.get("/settings")
     made = await browser.submit("/settings/calendar")
-    shown = re.search(r'<code id="calendar-url">http://web(/calendar/[^<]+\.ics)</code>', made.text)
+    assert (made.status_code, made.headers["location"]) == (303, "/settings?saved=calendar#calendar")
+    page = (await browser.get("/settings")).text
+    shown = re.search(r'<code id="calendar-url">http://web(/calendar/[^<]+\.ics)</code>', page)
     assert shown, "the URL is the web UI's own"
+    assert "No calendar has read it yet." in page
     stranger = httpx.AsyncClient(transport=browser.http._transport, base_url="http://web")  # no cookie
     async with stranger:
         feed = await stranger.get(shown.group(1))
         assert (feed.status_code, feed.headers["content-type"]) == (200, "text/calendar; charset=utf-8")
         assert b"SUMMARY:Pay rent" in feed.content
         page = (await browser.get("/settings")).text
-        assert "A feed is active; a calendar last read it Mon 15 Jun, 14:00." in page
-        assert 'id="calendar-url"' not in page  # shown that once
+        assert "A calendar last read it Mon 15 Jun, 14:00." in page
+        assert shown.group(1) in page  # shown again, to subscribe from another device
         await browser.submit("/settings/calendar/revoke")
         assert (await stranger.get(shown.group(1))).status_code == 404
     assert "Make a feed URL" in (await browser.get("/settings")).text

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from datetime import datetime
 
@@ -24,12 +26,24 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def create(session: AsyncSession, *, user: User, now: datetime) -> str:
-    """A new feed for the user, replacing the one they had (its URL stops working); its token, which is
-    not kept and so can be shown only now."""
+def token_of(found: CalendarFeed, *, secret: str) -> str | None:
+    """The feed's token, derived again (None for a feed made before tokens were derived: its token was
+    never kept)."""
+    if found.nonce is None:
+        return None
+    key = hmac.new(secret.encode(), b"todo calendar feed", hashlib.sha256).digest()
+    mac = hmac.new(key, f"{found.user_id}:{found.nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+async def create(session: AsyncSession, *, user: User, secret: str, now: datetime) -> str:
+    """A new feed for the user, replacing the one they had (its URL stops working); its token."""
     await revoke(session, user=user)
-    token = secrets.token_urlsafe(32)
-    session.add(CalendarFeed(user_id=user.id, token_hash=_hash(token), created_at=now))
+    made = CalendarFeed(user_id=user.id, nonce=secrets.token_hex(16), created_at=now)
+    token = token_of(made, secret=secret)
+    assert token is not None
+    made.token_hash = _hash(token)
+    session.add(made)
     await session.flush()
     return token
 

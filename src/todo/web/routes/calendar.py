@@ -8,7 +8,6 @@ from fastapi.responses import Response
 
 from todo.web.forms import ConfirmForm
 from todo.web.routes.common import UserDep, back, backend_of
-from todo.web.routes.settings import render_settings
 from todo.web.session import check_csrf
 
 router = APIRouter()
@@ -16,12 +15,10 @@ router = APIRouter()
 
 @router.post("/settings/calendar")
 async def make_feed(request: Request, user: UserDep, form: ConfirmForm) -> Response:
-    """A new feed URL (the old one stops working), shown on this answer only."""
+    """A new feed URL (the old one stops working)."""
     check_csrf(request, form.csrf_token)
-    made = await user.call("POST", "/api/me/calendar-feed")
-    token = made["url"].rsplit("/", 1)[-1].removesuffix(".ics")
-    url = str(request.url_for("calendar_document", token=token))
-    return await render_settings(request, user, calendar_url=url)
+    await user.call("POST", "/api/me/calendar-feed")
+    return back("/settings?saved=calendar#calendar")
 
 
 @router.post("/settings/calendar/revoke")

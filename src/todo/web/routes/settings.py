@@ -89,7 +89,6 @@ async def render_settings(
     refused: BackendError | None = None,
     channel_form: dict[str, str] | None = None,
     test_results: list[dict[str, Any]] | None = None,
-    calendar_url: str | None = None,
     shown_once: dict[str, str] | None = None,
 ) -> Response:
     """The settings page; `shown_once`: a token or secret just made, which the API never shows again."""
@@ -100,7 +99,7 @@ async def render_settings(
         "channels": channels,
         "calendar": {
             **feed,
-            "url": calendar_url,
+            "url": feed_url(request, feed["url"]) if feed.get("url") else None,
             "read_when": read_at and present.local_time(read_at, user.timezone),
         },
         "leads": REMINDER_LEADS,
@@ -113,6 +112,12 @@ async def render_settings(
         "shown_once": shown_once or {},
     }
     return page(request, "settings.html", Page(title="Settings", user=user, data=data), refused=refused)
+
+
+def feed_url(request: Request, api_url: str) -> str:
+    """The feed at the web UI's own address (the API's may not be reachable from a calendar app)."""
+    token = api_url.rsplit("/", 1)[-1].removesuffix(".ics")
+    return str(request.url_for("calendar_document", token=token))
 
 
 def _with_last_use(token: dict[str, Any], timezone: str) -> dict[str, Any]:

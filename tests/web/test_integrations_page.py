@@ -29,6 +29,7 @@ async def test_a_token_and_a_webhook_are_made_shown_once_and_managed_in_settings
     assert re.search(r'<code id="made-secret">whsec_[^<]+</code>', hooked.text)
     page = (await browser.get("/settings")).text
     assert '<span class="tag">task.due</span>' in page
+    assert "Nothing sent yet." in page
     webhook_id = re.findall(r'action="/settings/webhooks/([^/]+)/toggle"', page)[0]
     assert (await browser.submit(f"/settings/webhooks/{webhook_id}/toggle")).status_code == 303
     assert "Paused: paused by you" in (await browser.get("/settings")).text

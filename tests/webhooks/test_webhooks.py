@@ -125,6 +125,8 @@ async def test_a_receiver_that_fails_three_times_then_takes_it_gets_the_event_on
     assert len({body for _, body in receiver.received}) == 1  # the same bytes, signature and event id
     [delivery] = (await client.get(f"/api/webhooks/{hook['id']}/deliveries", headers=auth)).json()["items"]
     assert (delivery["state"], delivery["attempts"], delivery["last_status"]) == ("sent", 4, 204)
+    [listed] = (await client.get("/api/webhooks", headers=auth)).json()
+    assert (listed["last_delivery"]["state"], listed["last_delivery"]["attempts"]) == ("sent", 4)
     assert (await client.get(f"/api/webhooks/{hook['id']}", headers=auth)).json()["failures"] == 0
 
 
@@ -167,6 +169,8 @@ async def test_a_webhook_that_keeps_failing_is_paused_its_owner_told_and_resumed
     paused = (await client.get(f"/api/webhooks/{hook['id']}", headers=auth)).json()
     assert (paused["active"], paused["failures"]) == (False, 5)
     assert paused["paused_reason"] == "paused after 5 failed attempts in a row; the last: answered 503"
+    [listed] = (await client.get("/api/webhooks", headers=auth)).json()
+    assert (listed["last_delivery"]["state"], listed["last_delivery"]["last_status"]) == ("pending", 503)
     [note] = (await client.get("/api/notifications", headers=auth)).json()["items"]
     assert (note["kind"], note["title"]) == ("webhook_paused", "A webhook was paused")
     assert receiver.url in note["body"]

@@ -43,7 +43,7 @@ async def create_webhook(
 
 @router.get("", response_model=list[WebhookRead])
 async def list_webhooks(user: CurrentUser, session: ReadSessionDep) -> list[WebhookRead]:
-    return [WebhookRead.model_validate(w) for w in await service.get_all(session, user=user)]
+    return await service.get_all(session, user=user)
 
 
 @router.get("/{webhook_id}", response_model=WebhookRead)

@@ -58,6 +58,17 @@ class WebhookPatch(BaseModel):
     active: bool | None = None
 
 
+class LastDelivery(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    state: str
+    attempts: int
+    last_status: int | None
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
 class WebhookRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -68,6 +79,7 @@ class WebhookRead(BaseModel):
     failures: int = Field(description="Failed attempts in a row")
     paused_reason: str | None
     created_at: datetime
+    last_delivery: LastDelivery | None = Field(default=None, description="The newest event queued for it")
 
 
 class WebhookMade(WebhookRead):

@@ -14,7 +14,7 @@ from todo.auth.models import User
 from todo.errors import Conflict, InvalidInput, NotFound
 from todo.notifications.egress import EgressPolicy, RefusedTarget, check_host
 from todo.webhooks.models import Webhook, WebhookDelivery
-from todo.webhooks.schemas import WebhookCreate, WebhookPatch
+from todo.webhooks.schemas import LastDelivery, WebhookCreate, WebhookPatch, WebhookRead
 from todo.webhooks.signing import new_secret
 
 MOST_PER_USER = 20
@@ -35,9 +35,18 @@ async def create(
     return webhook
 
 
-async def get_all(session: AsyncSession, *, user: User) -> Sequence[Webhook]:
+async def get_all(session: AsyncSession, *, user: User) -> list[WebhookRead]:
+    """The user's subscriptions, each with its newest delivery (two statements for all of them)."""
     query = select(Webhook).where(Webhook.user_id == user.id).order_by(Webhook.created_at, Webhook.id)
-    return (await session.scalars(query)).all()
+    hooks = (await session.scalars(query)).all()
+    newest = select(func.max(WebhookDelivery.seq)).where(
+        WebhookDelivery.webhook_id.in_([h.id for h in hooks])
+    )
+    rows = await session.scalars(
+        select(WebhookDelivery).where(WebhookDelivery.seq.in_(newest.group_by(WebhookDelivery.webhook_id)))
+    )
+    last = {row.webhook_id: LastDelivery.model_validate(row) for row in rows}
+    return [WebhookRead.model_validate(h).model_copy(update={"last_delivery": last.get(h.id)}) for h in hooks]
 
 
 async def get(session: AsyncSession, *, user: User, webhook_id: uuid.UUID) -> Webhook:

@@ -80,3 +80,25 @@ async def _id_of(browser: Browser) -> str:
     inbox = re.search(r'data-project-id="([^"]+)"', settings)  # the Inbox comes first, and has the user's id
     assert inbox is not None
     return inbox.group(1)
+
+
+async def test_projects_are_put_in_the_users_own_order(two: tuple[Browser, Browser]) -> None:
+    ada, _ = two
+    await ada.sign_up("ada@example.com")
+    for name in ("Home", "Work", "Garden"):
+        await ada.get("/projects")
+        assert (await ada.submit("/projects", {"name": name, "color": "#2e8b57"})).status_code == 303
+
+    def order(page: str) -> list[str]:
+        return re.findall(r'<a class="title" href="/projects/[^"]+">([^<]+)</a>', page)
+
+    page = (await ada.get("/projects")).text
+    assert order(page) == ["Inbox", "Home", "Work", "Garden"]
+    garden = re.findall(r'data-project-id="([^"]+)"', page)[3]
+    assert (await ada.submit(f"/projects/{garden}/move", {"direction": "up"})).status_code == 303
+    await ada.get("/projects")
+    await ada.submit(f"/projects/{garden}/move", {"direction": "up"})
+    page = (await ada.get("/projects")).text
+    assert order(page) == ["Inbox", "Garden", "Home", "Work"]
+    await ada.submit(f"/projects/{garden}/move", {"direction": "up"})  # the Inbox stays first
+    assert order((await ada.get("/projects")).text) == ["Inbox", "Garden", "Home", "Work"]

@@ -112,6 +112,10 @@ class NewWebhook(Confirm):
     events: list[str] = []  # the ticked boxes
 
 
+class Move(Confirm):
+    direction: str = "up"  # or "down"
+
+
 class ProjectFields(Confirm):
     name: str = ""
     color: str = "#4f7cac"
@@ -137,3 +141,4 @@ ChecklistEntryForm = Annotated[ChecklistEntry, Form()]
 NewApiTokenForm = Annotated[NewApiToken, Form()]
 NewWebhookForm = Annotated[NewWebhook, Form()]
 ShareForm = Annotated[Share, Form()]
+MoveForm = Annotated[Move, Form()]

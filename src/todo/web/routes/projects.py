@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from todo.web.backend import BackendError
-from todo.web.forms import ConfirmForm, ProjectFieldsForm, ShareForm
+from todo.web.forms import ConfirmForm, MoveForm, ProjectFieldsForm, ShareForm
 from todo.web.pages import Page, SignedIn, page
 from todo.web.routes.common import UserDep, back
 from todo.web.session import check_csrf
@@ -54,6 +54,24 @@ async def archive_project(request: Request, project_id: str, user: UserDep, form
     project = await user.call("GET", f"/api/projects/{project_id}")
     await user.call("PATCH", f"/api/projects/{project_id}", json={"archived": not project["archived"]})
     return back(f"/projects/{project_id}")
+
+
+@router.post("/{project_id}/move")
+async def move_project(request: Request, project_id: str, user: UserDep, form: MoveForm) -> Response:
+    """One place up or down the user's own list: it trades places with its neighbour there."""
+    check_csrf(request, form.csrf_token)
+    mine = [
+        p for p in await user.call("GET", "/api/projects", params={"archived": "true"}) if not p["is_inbox"]
+    ]
+    at = next((i for i, p in enumerate(mine) if p["id"] == project_id), None)
+    other = None if at is None else at + (-1 if form.direction == "up" else 1)
+    if at is not None and other is not None and 0 <= other < len(mine):
+        ordered = [*mine]
+        ordered[at], ordered[other] = ordered[other], ordered[at]
+        for position, project in enumerate(ordered, start=1):  # positions made distinct as they go
+            if project["position"] != position:
+                await user.call("PATCH", f"/api/projects/{project['id']}", json={"position": position})
+    return back("/projects")
 
 
 @router.post("/{project_id}/delete")

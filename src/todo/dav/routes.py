@@ -11,7 +11,6 @@ from xml.etree import ElementTree as ET
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo.dav import ical, service
 from todo.dav.service import Caller, Resource
@@ -135,11 +134,11 @@ async def put_resource(
     session: SessionDep, now: NowDep,
 ) -> Response:  # fmt: skip
     _mine(caller, user_id)
-    if request.headers.get("if-none-match") == "*" and await _exists(session, caller, project_id, name, now):
-        return Response(status_code=412)
+    headers = request.headers
     try:
-        saved, made = await service.put(session, caller, project_id, name, await request.body(),
-                                        if_match=request.headers.get("if-match"), now=now)  # fmt: skip
+        saved, made = await service.put(session, caller, project_id, name, await request.body(), now=now,
+                                        if_match=headers.get("if-match"),
+                                        if_none_match=headers.get("if-none-match"))  # fmt: skip
     except Conflict:
         return Response(status_code=412)
     await session.commit()
@@ -154,16 +153,6 @@ async def delete_resource(
     await service.delete(session, caller, project_id, name, now)
     await session.commit()
     return Response(status_code=204)
-
-
-async def _exists(
-    session: AsyncSession, caller: Caller, project_id: uuid.UUID, name: str, now: datetime
-) -> bool:
-    try:
-        await service.get(session, caller, project_id, name, now)
-    except NotFound:
-        return False
-    return True
 
 
 def _mine(caller: Caller, user_id: uuid.UUID) -> None:

@@ -98,9 +98,12 @@ async def put(
     body: bytes,
     *,
     if_match: str | None,
+    if_none_match: str | None = None,
     now: datetime,
 ) -> tuple[Resource, bool]:
-    """Make or change the task at `name` as the VTODO says; whether it was made."""
+    """Make or change the task at `name` as the VTODO says; whether it was made. The HTTP preconditions
+    are checked against what is there: `If-Match` a stale ETag, or `If-None-Match: *` on an existing
+    resource, is a Conflict (412)."""
     if not caller.writes:
         raise Forbidden("this API token may only read: make one with the write scope to sync changes")
     await projects.get(session, user=caller.user, project_id=project_id)
@@ -111,6 +114,8 @@ async def put(
     existing = await _find(session, caller, project_id, name, now)
     if existing is None:
         return await _make(session, caller, project_id, name, sent, now), True
+    if if_none_match == "*":
+        raise Conflict("a resource of that name exists already")
     if if_match is not None and if_match not in ("*", existing.etag):
         raise Conflict(f"the task was changed meanwhile: its ETag is {existing.etag}")
     patch = TaskPatch(title=sent.title, description=sent.description, due_date=sent.due,

@@ -44,7 +44,7 @@ class EgressPolicy:
             return None
         if ip.is_global and not ip.is_multicast:
             return None
-        return f"{ip} is {_kind(ip)}: a channel may not send inside this network"
+        return f"{ip} is {_kind(ip)}: nothing is sent inside this network"
 
     def check_addresses(self, host: str, addresses: Iterable[str]) -> None:
         for address in addresses:

@@ -107,4 +107,4 @@ async def _check_target(url: str, policy: EgressPolicy) -> None:
     try:
         await check_host(host, policy)
     except RefusedTarget as exc:
-        raise InvalidInput("url", str(exc).replace("a channel", "a webhook")) from exc
+        raise InvalidInput("url", str(exc)) from exc

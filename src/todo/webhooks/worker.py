@@ -129,7 +129,7 @@ class WebhookWorker:
             if not 200 <= status < 300:
                 error = f"answered {status}"
         except RefusedTarget as exc:
-            error = str(exc).replace("a channel", "a webhook")
+            error = str(exc)
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         return _Outcome(job, status, error, round((time.perf_counter() - started) * 1000))

@@ -209,6 +209,11 @@ def pids_of(pattern: str) -> list[int]:
     return found
 
 
+def kafka_broker_pids() -> list[int]:
+    """The devstack's single broker, which the benchmarks use (not the three-broker cluster of the tests)."""
+    return pids_of("/kafka/server.properties")
+
+
 def process_tree(pid: int) -> list[int]:
     """`pid` and every process below it (a server's worker processes)."""
     children: dict[int, list[int]] = {}

@@ -50,6 +50,7 @@ from common import (
     fresh_topics,
     histogram_buckets,
     housekeeping_runs,
+    kafka_broker_pids,
     machine_cpu_seconds,
     pids_of,
     require_devstack,
@@ -179,7 +180,7 @@ class Probe:
             "API sidecar": lambda: [api.sidecar.process.pid],
             "notifications service": lambda: [notifications.process.pid],
             "notifications sidecar": lambda: [notifications.sidecar.process.pid],
-            "Kafka": lambda: pids_of("kafka.Kafka"),
+            "Kafka": kafka_broker_pids,
             "PostgreSQL": lambda: (
                 pids_of("postgres:") + pids_of("bin/postgres")
             ),  # its connections come and go

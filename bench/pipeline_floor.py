@@ -41,7 +41,7 @@ from common import (
     cpu_seconds,
     fresh_postgres,
     fresh_topics,
-    pids_of,
+    kafka_broker_pids,
     require_devstack,
     speed_probe_ms,
     write_section,
@@ -167,7 +167,7 @@ def _groups(publisher: Publisher, subscriber: Side) -> dict[str, list[int]]:
         "publishing sidecar": [publisher.sidecar.process.pid],
         "subscriber (answers only)": [subscriber.app.pid],
         "subscribing sidecar": [subscriber.sidecar.process.pid],
-        "Kafka": pids_of("kafka.Kafka"),
+        "Kafka": kafka_broker_pids(),
     }
 
 

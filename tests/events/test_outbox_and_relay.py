@@ -152,6 +152,27 @@ async def test_a_restarted_relay_publishes_what_was_left(make_container: Contain
         assert (await http.get("/api/stats", headers=auth)).json()["totals"]["created"] == 5
 
 
+async def test_a_published_batch_is_marked_by_the_next_read_or_when_the_relay_stops(
+    make_container: ContainerFactory,
+) -> None:
+    """The relay marks a batch with its next read (on PostgreSQL one statement), so a batch is never
+    published twice by a relay that keeps running, and a stopping relay marks what it published last."""
+    container, transport = await flaky_container(make_container, start=False)
+    async with api(container) as http:
+        auth = await login(http)
+        for title in ("one", "two"):
+            await http.post("/api/tasks", json={"title": title}, headers=auth)
+        assert await container.relay.drain() == 2
+        assert await unpublished(container) == 2  # published, marked by the next read
+        await http.post("/api/tasks", json={"title": "three"}, headers=auth)
+        assert await container.relay.drain() == 1  # the two are not read again
+        assert await unpublished(container) == 1
+    await container.relay.stop()
+    await container.relay.run()  # ends at once, marking the last batch on its way out
+    assert await unpublished(container) == 0
+    assert [e.data["title"] for e in transport.published] == ["one", "two", "three"]
+
+
 async def test_created_task_reaches_stats_through_the_relay(
     client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:

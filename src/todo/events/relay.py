@@ -3,7 +3,8 @@
 Only one relay publishes at a time (the leader), so events of one task leave in the order they were
 written. On PostgreSQL leadership is a session advisory lock held on a dedicated connection; it is
 released by the server if this process dies. On SQLite there is only one process. Commits anywhere wake
-the relay through `todo.wakeups` (a callback here, NOTIFY from other processes).
+the relay through `todo.wakeups` (a callback here, NOTIFY from other processes). A published batch is
+marked so by the relay's next read (decision 93).
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, func, select, update
+from sqlalchemy import BigInteger, Row, Select, Table, all_, any_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from todo.clock import Clock
@@ -34,14 +37,38 @@ ADVISORY_LOCK_KEY = 0x70D0_0E1A  # "todo relay"
 # Built once (Core, on the table): the relay runs them for every batch, and a statement built anew is
 # analysed anew before SQLAlchemy finds its compiled form.
 _OUTBOX: Table = TaskEvent.__table__  # type: ignore[assignment]
+_PUBLISHED_COLUMNS = [_OUTBOX.c[name] for name in ("seq", "id", "source", "type", "subject", "created_at",
+                                                   "topic", "data")]  # fmt: skip
 _UNPUBLISHED = (
-    select(_OUTBOX).where(_OUTBOX.c.published_at.is_(None)).order_by(_OUTBOX.c.seq).limit(bindparam("batch"))
+    select(*_PUBLISHED_COLUMNS)
+    .where(_OUTBOX.c.published_at.is_(None))
+    .order_by(_OUTBOX.c.seq)
+    .limit(bindparam("batch"))
 )
 _PUBLISHED = (
     update(_OUTBOX)
     .where(_OUTBOX.c.seq.in_(bindparam("seqs", expanding=True)))
     .values(published_at=bindparam("at"))
 )
+
+
+def _unpublished_marking_published() -> Select[Any]:
+    """PostgreSQL: the marks of the batch just published and the read of the next, one round trip. The
+    read sees the table as it was before the marks (one snapshot), so it leaves the marked ones out."""
+    marked = bindparam("seqs", type_=ARRAY(BigInteger))
+    mark = update(_OUTBOX).where(_OUTBOX.c.seq == any_(marked)).values(published_at=bindparam("at"))
+    return _UNPUBLISHED.where(_OUTBOX.c.seq != all_(marked)).add_cte(mark.cte("marked"))
+
+
+_UNPUBLISHED_MARKING_PUBLISHED = _unpublished_marking_published()
+
+
+@dataclass(frozen=True)
+class _Marks:
+    """Events published and not yet marked so: marked with the next read, or on stopping."""
+
+    seqs: list[int]
+    at: datetime
 
 
 # The leader's marks ("published at") do not wait for their WAL flush: one lost in a crash of the database
@@ -141,6 +168,7 @@ class Relay:
         self.leadership = Leadership(engine)
         self._standby_retry_seconds = poll_seconds
         self._last_refused: float | None = None  # monotonic time leadership was last refused
+        self._marks: _Marks | None = None
         self._loop = TimedLoop(
             "relay",
             tick=self._step,
@@ -158,6 +186,8 @@ class Relay:
         try:
             await self._loop.run()
         finally:
+            with contextlib.suppress(Exception):  # unmarked events are only published again
+                await self._mark_published()
             await self.leadership.release()
 
     async def stop(self) -> None:
@@ -165,15 +195,16 @@ class Relay:
         self._loop.stop()
 
     async def _step(self) -> bool:
-        # Only a full batch means more may be waiting; anything committed since the read woke us again.
-        return await self.drain() >= self.batch_size
+        # After a batch, read again at once: that read marks it (and finds what came meanwhile).
+        return await self.drain() > 0
 
     async def _failed(self, _exc: Exception) -> None:
         PUBLISH_FAILURES.inc()
         await self.leadership.release()  # another replica may have better luck meanwhile
 
     async def drain(self) -> int:
-        """Publish one batch; return how many were published. Raises PublishFailed on a partial batch."""
+        """Publish one batch; return how many were published. Raises PublishFailed on a partial batch.
+        A batch is marked published by the next call's read (one round trip for both), so call until 0."""
         if not await self._lead():
             return 0
         rows = await self._unpublished()
@@ -188,12 +219,13 @@ class Relay:
         else:
             error = "" if accepted == len(rows) else "publisher accepted only part of the batch"
         _observe_hops(rows[:accepted], read_at, acknowledged_at=time.time())
-        await self._mark(
-            rows[:accepted], failed=rows[accepted] if accepted < len(rows) else None, error=error
-        )
+        if accepted:
+            self._marks = _Marks([r.seq for r in rows[:accepted]], self.clock.now())
         for event in events[:accepted]:
             EVENTS_PUBLISHED.labels(topic=event.topic).inc()
         if error:
+            await self._mark_published()
+            await self._mark_failed(rows[accepted], error)
             raise PublishFailed(error)
         return accepted
 
@@ -223,19 +255,31 @@ class Relay:
             await conn.commit()
 
     async def _unpublished(self) -> Sequence[Row[Any]]:
+        """The next batch, marking the last one published on the way (on PostgreSQL in the same statement)."""
+        if self._marks is not None and self.engine.dialect.name != "postgresql":
+            await self._mark_published()
         async with self._outbox() as conn:
-            return (await conn.execute(_UNPUBLISHED, {"batch": self.batch_size})).all()
+            if self._marks is None:
+                rows = (await conn.execute(_UNPUBLISHED, {"batch": self.batch_size})).all()
+            else:
+                marks = {"seqs": self._marks.seqs, "at": self._marks.at, "batch": self.batch_size}
+                rows = (await conn.execute(_UNPUBLISHED_MARKING_PUBLISHED, marks)).all()
+        self._marks = None
+        return rows
 
-    async def _mark(self, published: Sequence[Row[Any]], *, failed: Row[Any] | None, error: str) -> None:
+    async def _mark_published(self) -> None:
+        if self._marks is not None:
+            async with self._outbox() as conn:
+                await conn.execute(_PUBLISHED, {"seqs": self._marks.seqs, "at": self._marks.at})
+            self._marks = None
+
+    async def _mark_failed(self, failed: Row[Any], error: str) -> None:
         async with self._outbox() as conn:
-            if published:
-                await conn.execute(_PUBLISHED, {"seqs": [r.seq for r in published], "at": self.clock.now()})
-            if failed is not None:
-                await conn.execute(
-                    update(TaskEvent)
-                    .where(TaskEvent.seq == failed.seq)
-                    .values(publish_attempts=TaskEvent.publish_attempts + 1, last_error=error[:2000])
-                )
+            await conn.execute(
+                update(TaskEvent)
+                .where(TaskEvent.seq == failed.seq)
+                .values(publish_attempts=TaskEvent.publish_attempts + 1, last_error=error[:2000])
+            )
 
 
 def _observe_hops(published: Sequence[Row[Any]], read_at: float, *, acknowledged_at: float) -> None:

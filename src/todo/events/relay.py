@@ -13,7 +13,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, Row, Select, Table, all_, any_, bindparam, func, select, update
@@ -34,6 +34,7 @@ from todo.platform.metrics import (
 from todo.scheduling import TimedLoop
 
 ADVISORY_LOCK_KEY = 0x70D0_0E1A  # "todo relay"
+MARK_WITHIN_SECONDS = 0.1  # a published batch is marked by the next read, at the latest this much later
 # Built once (Core, on the table): the relay runs them for every batch, and a statement built anew is
 # analysed anew before SQLAlchemy finds its compiled form.
 _OUTBOX: Table = TaskEvent.__table__  # type: ignore[assignment]
@@ -172,7 +173,7 @@ class Relay:
         self._loop = TimedLoop(
             "relay",
             tick=self._step,
-            next_due=_nothing_scheduled,
+            next_due=self._marks_due,
             clock=clock,
             max_sleep_seconds=poll_seconds,  # the safety net; commits wake the relay at once
             max_backoff_seconds=max_backoff_seconds,
@@ -195,8 +196,15 @@ class Relay:
         self._loop.stop()
 
     async def _step(self) -> bool:
-        # After a batch, read again at once: that read marks it (and finds what came meanwhile).
-        return await self.drain() > 0
+        # Only a full batch means more may be waiting; anything committed since the read woke us again.
+        return await self.drain() >= self.batch_size
+
+    async def _marks_due(self) -> datetime | None:
+        """When to read again though no commit woke the relay: soon, if a batch waits for its mark. Under
+        load the next commit comes first and its read marks the batch, saving the mark its round trip."""
+        if self._marks is None:
+            return None
+        return self._marks.at + timedelta(seconds=MARK_WITHIN_SECONDS)
 
     async def _failed(self, _exc: Exception) -> None:
         PUBLISH_FAILURES.inc()
@@ -204,7 +212,7 @@ class Relay:
 
     async def drain(self) -> int:
         """Publish one batch; return how many were published. Raises PublishFailed on a partial batch.
-        A batch is marked published by the next call's read (one round trip for both), so call until 0."""
+        A batch is marked published by the next call's read (one round trip for both): call until 0."""
         if not await self._lead():
             return 0
         rows = await self._unpublished()
@@ -289,10 +297,6 @@ def _observe_hops(published: Sequence[Row[Any]], read_at: float, *, acknowledged
     for row in published:
         waited.observe(max(read_at - row.created_at.timestamp(), 0.0))
         publishing.observe(acknowledged_at - read_at)
-
-
-async def _nothing_scheduled() -> None:
-    return None
 
 
 async def refresh_backlog_gauges(sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:

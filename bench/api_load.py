@@ -56,6 +56,9 @@ from todo.events.models import TaskEvent
 from todo.events.relay import ADVISORY_LOCK_KEY
 from todo.migrate import upgrade
 from todo.platform.ports import free_port
+from todo.projects import inbox
+from todo.projects.models import Project, ProjectMember
+from todo.projects.models import Role as ProjectRole
 from todo.tasks.models import Task
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,7 +114,7 @@ async def seed(url: str, users: int, secret: str) -> list[SimUser]:
     password_hash = hash_password("bench-password")
     now = datetime.now(UTC)
     sims: list[SimUser] = []
-    user_rows, task_rows, session_rows = [], [], []
+    user_rows, task_rows, session_rows, project_rows, member_rows = [], [], [], [], []
     for n in range(users):
         user_id = uuid.uuid4()
         user_rows.append(
@@ -125,6 +128,12 @@ async def seed(url: str, users: int, secret: str) -> list[SimUser]:
                 "updated_at": now,
             }
         )
+        # every account's Inbox, whose id is the user's (todo.projects.inbox), holds its tasks
+        project_rows.append({"id": user_id, "owner_id": user_id, "name": inbox.NAME, "color": inbox.COLOR,
+                             "is_inbox": True, "archived": False, "created_at": now,
+                             "updated_at": now})  # fmt: skip
+        member_rows.append({"project_id": user_id, "user_id": user_id, "role": ProjectRole.owner,
+                            "position": 0, "added_at": now})  # fmt: skip
         signed_in = TokenClaims(user_id, uuid.uuid4())
         session_rows.append({"id": signed_in.session_id, "user_id": user_id, "created_at": now,
                              "expires_at": now + timedelta(hours=6)})  # fmt: skip
@@ -136,6 +145,7 @@ async def seed(url: str, users: int, secret: str) -> list[SimUser]:
                 {
                     "id": task_id,
                     "user_id": user_id,
+                    "project_id": user_id,
                     "title": f"seed {k}",
                     "priority": k % 3 + 1,
                     "due_date": due,
@@ -151,6 +161,8 @@ async def seed(url: str, users: int, secret: str) -> list[SimUser]:
     async with engine.begin() as conn:
         await conn.execute(insert(User), user_rows)
         await conn.execute(insert(AuthSession), session_rows)
+        await conn.execute(insert(Project), project_rows)
+        await conn.execute(insert(ProjectMember), member_rows)
         await conn.execute(insert(Task), task_rows)
     await engine.dispose()
     return sims

@@ -63,11 +63,12 @@ async def create(
     due = body.due_date.isoformat() if body.due_date else None
     task = {"id": str(task_id), "user_id": str(user_id), "project_id": str(user_id), "title": body.title,
             "priority": body.priority, "due_date": due, "completed": False, "tags": body.tags, "version": 1,
-            "created_at": now.isoformat(), "updated_at": now.isoformat()}  # fmt: skip
+            "checklist": [], "created_at": now.isoformat(), "updated_at": now.isoformat()}  # fmt: skip
     async with request.app.state.pool.acquire() as conn, conn.transaction():
         await conn.execute(
             "INSERT INTO tasks (id, user_id, project_id, title, priority, due_date, completed, notified, "
-            "version, created_at, updated_at) VALUES ($1, $2, $2, $3, $4, $5, false, false, 1, $6, $6)",
+            "version, checklist, created_at, updated_at) "
+            "VALUES ($1, $2, $2, $3, $4, $5, false, false, 1, '[]', $6, $6)",
             task_id, user_id, body.title, body.priority, body.due_date, now,
         )  # fmt: skip
         if body.tags:

@@ -1,5 +1,6 @@
-"""`make bench` seeds its users straight into the database; these rows must stay valid as the schema grows
-(the seed once broke on a column that became NOT NULL, and no test ran it)."""
+"""`make bench` seeds its users straight into the database, and its calibration service writes tasks with
+plain SQL; both must stay valid as the schema grows (they broke on columns that became NOT NULL, and no
+test ran them)."""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ pytestmark = pytest.mark.parametrize(
 )
 
 
-def api_load() -> ModuleType:
-    path = Path(__file__).resolve().parent.parent / "bench" / "api_load.py"
-    spec = importlib.util.spec_from_file_location("bench_api_load", path)
+def bench_module(name: str) -> ModuleType:
+    path = Path(__file__).resolve().parent.parent / "bench" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -34,7 +35,7 @@ async def test_the_api_benchmarks_seeded_users_are_served_their_tasks_in_their_i
     make_container: ContainerFactory, database_url: str
 ) -> None:
     container = await make_container(start=False)
-    bench = api_load()
+    bench = bench_module("api_load")
     users = await bench.seed(database_url, 2, SECRET)
     transport = httpx.ASGITransport(app=create_api_app(container, manage_lifecycle=False))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
@@ -47,3 +48,26 @@ async def test_the_api_benchmarks_seeded_users_are_served_their_tasks_in_their_i
             [own] = projects if isinstance(projects, list) else projects["items"]
             assert own["name"] == "Inbox"
             assert {t["project_id"] for t in tasks["items"]} == {own["id"]}
+
+
+async def test_the_calibration_service_creates_a_task_our_api_then_serves(
+    make_container: ContainerFactory, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    container = await make_container(start=False)
+    [user] = await bench_module("api_load").seed(database_url, 1, SECRET)
+    monkeypatch.setenv("CALIBRATION_DATABASE_URL", database_url.replace("postgresql+asyncpg", "postgresql"))
+    monkeypatch.setenv("CALIBRATION_JWT_SECRET", SECRET)
+    calibration = bench_module("calibration_api")
+    auth = {"Authorization": f"Bearer {user.token}"}
+    async with (
+        calibration.lifespan(calibration.app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=calibration.app), base_url="http://calibration"
+        ) as http,
+    ):
+        made = await http.post("/api/tasks", json={"title": "calibrated", "tags": ["x"]}, headers=auth)
+    assert made.status_code == 201, made.text
+    transport = httpx.ASGITransport(app=create_api_app(container, manage_lifecycle=False))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        task = (await http.get(f"/api/tasks/{made.json()['id']}", headers=auth)).json()
+    assert (task["title"], task["tags"], task["checklist"]) == ("calibrated", ["x"], [])

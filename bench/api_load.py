@@ -307,9 +307,7 @@ def saturate(
     console.print(output)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     done = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
-    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    if non_2xx:  # a rate of error answers is no rate of creations (the servers' logs are in .devstack/)
-        raise RuntimeError(f"{base} answered {non_2xx.group(1)} of {done} creations with an error")
+    _refuse_errors(output, f"{base} (creations)")
     latencies = {
         m.group(1): _ms(m.group(2), m.group(3))
         for m in re.finditer(r"\s+(50|90|99)%\s+([\d.]+)(us|ms|s)", output)
@@ -335,9 +333,14 @@ def ceiling(base: str, token: str, path: str, seconds: int, connections: int) ->
         base + path,
     ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    if "Non-2xx" in output:
-        raise RuntimeError(f"{path} answered errors under load:\n{output}")
+    _refuse_errors(output, path)
     return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+
+
+def _refuse_errors(output: str, what: str) -> None:
+    """A rate of error answers is no rate of service (the servers' logs are in .devstack/)."""
+    if "Non-2xx" in output:
+        raise RuntimeError(f"{what} answered errors under load:\n{output}")
 
 
 def _ms(value: str, unit: str) -> float:

@@ -409,7 +409,7 @@ def _ms(seconds: float | None) -> str:
     return "n/a" if seconds is None else f"{seconds * 1000:.0f}"
 
 
-def _spread(values: Sequence[float]) -> float:
+def spread_of(values: Sequence[float]) -> float:
     """How far apart the runs are: the largest over the smallest, less one."""
     return max(values) / min(values) - 1 if min(values) > 0 else float("inf")
 
@@ -494,7 +494,7 @@ def _verdicts(results: list[dict[str, Any]], opts: Options) -> list[str]:
     for rate in opts.rates:
         p99s = [r["latency"][rate]["p99"] for r in results]
         target = TARGET_P99.get(rate)
-        spread = _spread(p99s)
+        spread = spread_of(p99s)
         if target is not None:
             met = max(p99s) < target and spread <= SPREAD_LIMIT
             found.append(

@@ -46,7 +46,7 @@ from common import (
     speed_probe_ms,
     write_section,
 )
-from event_pipeline import Options, latency_percentiles, one_run
+from event_pipeline import Options, latency_percentiles, one_run, spread_of
 from todo.dapr_local import API_TOKEN, LocalServers, Sidecar, render_resources, sidecar_ready, start_sidecar
 from todo.platform.ports import free_port
 
@@ -278,7 +278,9 @@ def report(results: list[dict[str, Any]], rates: Sequence[int], command: str) ->
         for side, label in (("floor", "floor: Dapr and Kafka alone"), ("ours", "our pipeline")):
             cells = [f"p50 {_ms(r[side][rate]['p50'])}, **p99 {_ms(r[side][rate]['p99'])}**, "
                      f"max {_ms(r[side][rate]['max'])} ms" for r in results]  # fmt: skip
-            lines.append(f"| {rate:,} events/s, {label} | " + " | ".join(cells) + " |")
+            spread = spread_of([r[side][rate]["p99"] for r in results])
+            row = f"{rate:,} events/s, {label} (p99s' spread {spread:.0%})"
+            lines.append(f"| {row} | " + " | ".join(cells) + " |")
         added = [f"{_ms(r['ours'][rate]['p99'] - r['floor'][rate]['p99'])} ms" for r in results]
         lines.append(f"| {rate:,} events/s, p99 our code adds | " + " | ".join(added) + " |")
     lines += [

@@ -43,10 +43,11 @@ from common import (
     fresh_topics,
     kafka_broker_pids,
     require_devstack,
+    run_as_services_do,
     speed_probe_ms,
     write_section,
 )
-from event_pipeline import Options, latency_percentiles, one_run, spread_of
+from event_pipeline import STEADY_SECONDS, Options, latency_percentiles, one_run, spread_of
 from todo.dapr_local import API_TOKEN, LocalServers, Sidecar, render_resources, sidecar_ready, start_sidecar
 from todo.platform.ports import free_port
 
@@ -222,7 +223,9 @@ def _seconds(rate: int, shortest: int) -> int:
 
 def main(
     rates: Annotated[str, typer.Option(help="Steady rates (events/s, multiples of 100)")] = "100,1000",
-    seconds: Annotated[int, typer.Option(help="Shortest steady run (6,000 events at least)")] = 20,
+    seconds: Annotated[
+        int, typer.Option(help="Shortest steady run (6,000 events at least)")
+    ] = STEADY_SECONDS,
     runs: Annotated[int, typer.Option(min=1, help="Repeats, each from scratch")] = 3,
     record: Annotated[bool, typer.Option(help="Write docs/benchmarks.md")] = True,
 ) -> None:
@@ -238,10 +241,10 @@ def main(
     for run in range(1, runs + 1):
         console.print(f"run {run} of {runs}: the floor")
         before = speed_probe_ms()
-        floor = asyncio.run(floor_run(parts, steady_rates, seconds))
+        floor = run_as_services_do(floor_run(parts, steady_rates, seconds))
         console.print(f"run {run} of {runs}: our pipeline")
         url = asyncio.run(fresh_postgres(os.environ["TODO_DEVSTACK_POSTGRES_URL"], "todo_bench_pipeline"))
-        ours = asyncio.run(one_run(url, parts, ours_opts))["latency"]
+        ours = run_as_services_do(one_run(url, parts, ours_opts))["latency"]
         results.append({"floor": floor, "ours": ours, "probe_ms": (before, speed_probe_ms())})
     command = f"bench/pipeline_floor.py --rates {rates} --seconds {seconds}" + (
         f" --runs {runs}" if runs != 3 else ""

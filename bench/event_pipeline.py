@@ -286,8 +286,13 @@ async def steady(writer: Writer, probe: Probe, seconds: int, rate: int) -> dict[
         await asyncio.sleep(0.2)
     observed = probe.stop(observing)
     latencies = sorted(seen[i] - writer.committed[i] for i in ids if i in seen)
+    percentiles = latency_percentiles(latencies, len(ids))
+    slowest = [
+        writer.committed[i] for i in ids if i in seen and seen[i] - writer.committed[i] > percentiles["p99"]
+    ]
     return {
-        **latency_percentiles(latencies, len(ids)),
+        **percentiles,
+        "bursts": bursts(slowest),
         "hops": observed.hops,
         "cpu": observed.cpu,
         "host": observed.host,
@@ -333,6 +338,24 @@ async def require_commit_timestamps(db: Container) -> None:
                 "PostgreSQL runs without track_commit_timestamp: restart it (scripts/devstack down, then "
                 "make bench-pipeline)"
             )
+
+
+BURST_GAP_SECONDS = 0.1
+
+
+def bursts(commit_times: list[float]) -> list[int]:
+    """How many events each burst holds: events committed within BURST_GAP_SECONDS of the previous one
+    belong to its burst. Run on the events slower than the p99, it tells a tail of a few long hiccups
+    (each delaying every event behind it) from one of many events each unlucky on its own."""
+    sizes: list[int] = []
+    last = None
+    for at in sorted(commit_times):
+        if last is not None and at - last < BURST_GAP_SECONDS:
+            sizes[-1] += 1
+        else:
+            sizes.append(1)
+        last = at
+    return sizes
 
 
 def latency_percentiles(latencies: list[float], expected: int) -> dict[str, float]:
@@ -468,6 +491,12 @@ def _report(results: list[dict[str, Any]], opts: Options) -> list[str]:
                 )
                 for x in runs
             )
+            + " |"
+        )
+        lines.append(
+            f"| &nbsp;&nbsp;{rate:,}/s, the events slower than the p99: in how many bursts (committed "
+            f"less than {BURST_GAP_SECONDS * 1000:.0f} ms apart), the largest | "
+            + " | ".join(f"{len(x['bursts'])}, {max(x['bursts'], default=0)} events" for x in runs)
             + " |"
         )
         lines.append(

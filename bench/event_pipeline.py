@@ -287,11 +287,11 @@ async def steady(writer: Writer, probe: Probe, seconds: int, rate: int) -> dict[
     while len(seen := await consumer_commits(writer.container, ids)) < len(ids) and time.time() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.2)
     observed = probe.stop(observing)
-    latencies = sorted(seen[i] - writer.committed[i] for i in ids if i in seen)
-    percentiles = latency_percentiles(latencies, len(ids))
-    slowest = [
-        writer.committed[i] for i in ids if i in seen and seen[i] - writer.committed[i] > percentiles["p99"]
-    ]
+    timed = [
+        (writer.committed[i], seen[i] - writer.committed[i]) for i in ids if i in seen
+    ]  # (commit, latency)
+    percentiles = latency_percentiles(sorted(latency for _, latency in timed), len(ids))
+    slowest = [committed for committed, latency in timed if latency > percentiles["p99"]]
     return {
         **percentiles,
         "bursts": bursts(slowest),

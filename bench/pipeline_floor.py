@@ -47,7 +47,14 @@ from common import (
     speed_probe_ms,
     write_section,
 )
-from event_pipeline import STEADY_SECONDS, Options, latency_percentiles, one_run, spread_of
+from event_pipeline import (
+    MIN_STEADY_EVENTS,
+    STEADY_SECONDS,
+    Options,
+    latency_percentiles,
+    one_run,
+    spread_of,
+)
 from todo.dapr_local import API_TOKEN, LocalServers, Sidecar, render_resources, sidecar_ready, start_sidecar
 from todo.platform.ports import free_port
 
@@ -218,7 +225,7 @@ async def _warm(publisher: Publisher, subscriber: Side) -> None:
 
 
 def _seconds(rate: int, shortest: int) -> int:
-    return max(shortest, -(-6_000 // rate))  # as event_pipeline's MIN_STEADY_EVENTS
+    return max(shortest, -(-MIN_STEADY_EVENTS // rate))
 
 
 def main(

@@ -109,6 +109,9 @@ def test_every_workload_is_probed_limited_and_locked_down(
         # the autoscaler reads the app container's CPU: a name that is not one would never scale
         [metric] = hpas[name]["spec"]["metrics"]
         assert metric["containerResource"]["container"] in {c["name"] for c in pod["containers"]}
+        # the Kafka consumer scales on sustained load only: a pod joining its group pauses every partition
+        scale_up = hpas[name]["spec"]["behavior"]["scaleUp"]["stabilizationWindowSeconds"]
+        assert scale_up == (60 if name == "todo-notifications" else 0), name
         assert annotations["dapr.io/sidecar-cpu-request"]  # the sidecar's share counts when pods are placed
         for container in pod["containers"]:
             for probe in ("startupProbe", "livenessProbe", "readinessProbe"):

@@ -18,7 +18,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, String, Table, Text, Uuid, and_, bindparam, cast, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    String,
+    Table,
+    Text,
+    Uuid,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,13 +52,19 @@ _COLUMNS = ("event_id", "event_type", "subject", "body", "project_id", "owner_id
 class _Queued:
     """An event as the queue takes it."""
 
+    event: CloudEvent
     event_id: str
     event_type: str  # its public name
     subject: str
-    body: str
     project_id: uuid.UUID | None
     owner_id: uuid.UUID
     at: datetime  # the event's time (the application's clock): when it may first be sent
+
+    @functools.cached_property
+    def body(self) -> str:
+        """The CloudEvent's JSON, the same bytes for every attempt: made only when someone subscribed (or
+        the database decides, in one statement)."""
+        return json.dumps(self.event.to_json(), separators=(",", ":"), ensure_ascii=False)
 
 
 def _queued(event: CloudEvent) -> _Queued:
@@ -52,12 +72,11 @@ def _queued(event: CloudEvent) -> _Queued:
     if name not in NAMES:
         raise MalformedEvent(f"unknown event type {event.type!r} on {event.topic}")
     payload = event.payload
-    body = json.dumps(event.to_json(), separators=(",", ":"), ensure_ascii=False)
     project_id = getattr(payload, "project_id", None)
     at = parse_datetime(event.time, "time")
     if at is None:
         raise MalformedEvent("time is missing")
-    return _Queued(event.id, name, event.subject, body, project_id, payload.user_id, at)
+    return _Queued(event, event.id, name, event.subject, project_id, payload.user_id, at)
 
 
 async def handle(event: CloudEvent, session: AsyncSession) -> None:
@@ -65,19 +84,20 @@ async def handle(event: CloudEvent, session: AsyncSession) -> None:
 
 
 async def handle_batch(events: Sequence[CloudEvent], session: AsyncSession) -> None:
-    """The batch's deliveries in three statements: the projects' members, their subscriptions, the rows."""
+    """The batch's deliveries. First the subscriptions of everyone its events concern, one statement that
+    usually finds none and then is all; only with some, the projects' members and the rows."""
     queued = [_queued(event) for event in events]
+    projects = {q.project_id for q in queued if q.project_id is not None}
+    hooks = await _subscriptions(session, {q.owner_id for q in queued}, projects)
+    if not hooks:
+        return
     members: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    if projects := {q.project_id for q in queued if q.project_id is not None}:
+    if projects:
         query = select(ProjectMember.project_id, ProjectMember.user_id).where(
             ProjectMember.project_id.in_(projects)
         )
         for project_id, user_id in await session.execute(query):
             members[project_id].append(user_id)
-    audience = {q.owner_id for q in queued} | {u for users in members.values() for u in users}
-    hooks: dict[uuid.UUID, list[Webhook]] = defaultdict(list)
-    for hook in await session.scalars(select(Webhook).where(Webhook.active, Webhook.user_id.in_(audience))):
-        hooks[hook.user_id].append(hook)
     rows = [
         _row(hook.id, q)
         for q in queued
@@ -88,6 +108,20 @@ async def handle_batch(events: Sequence[CloudEvent], session: AsyncSession) -> N
     if rows:
         await session.execute(_queue(dialect_of(session)), rows)
         wakeups.after_commit(session, wakeups.WEBHOOKS)
+
+
+async def _subscriptions(
+    session: AsyncSession, owners: set[uuid.UUID], projects: set[uuid.UUID]
+) -> dict[uuid.UUID, list[Webhook]]:
+    """The active subscriptions, by user, of the events' owners and of their projects' members."""
+    audience: ColumnElement[bool] = Webhook.user_id.in_(owners)
+    if projects:
+        members = select(ProjectMember.user_id).where(ProjectMember.project_id.in_(projects))
+        audience = or_(audience, Webhook.user_id.in_(members))
+    hooks: dict[uuid.UUID, list[Webhook]] = defaultdict(list)
+    for hook in await session.scalars(select(Webhook).where(Webhook.active, audience)):
+        hooks[hook.user_id].append(hook)
+    return hooks
 
 
 _INSERTED = ("webhook_id", "event_id", "event_type", "subject", "body", "state", "attempts",

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo import wakeups
@@ -97,7 +97,7 @@ async def _notify(
 
 @dataclass
 class _Batch:
-    """Who is told of a batch's events and where, read in three queries instead of three per event. The
+    """Who is told of a batch's events and where, read in two queries instead of three per event. The
     members are the project's as they are now: one removed before the reminder fired is not told."""
 
     members: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=lambda: defaultdict(list))
@@ -118,12 +118,12 @@ async def _load(session: AsyncSession, events: Sequence[CloudEvent]) -> _Batch:
         for project_id, user_id in await session.execute(members):
             batch.members[project_id].append(user_id)
     user_ids = {e.user_id for e in events} | {u for members in batch.members.values() for u in members}
-    batch.users = {u.id: u for u in await session.scalars(select(User).where(User.id.in_(user_ids)))}
-    channels = select(Channel.user_id, Channel.id).where(
-        Channel.user_id.in_(user_ids), Channel.enabled.is_(True)
-    )
-    for user_id, channel_id in await session.execute(channels):
-        batch.channels[user_id].append(channel_id)
+    enabled = and_(Channel.user_id == User.id, Channel.enabled.is_(True))
+    users_and_channels = select(User, Channel.id).outerjoin(Channel, enabled).where(User.id.in_(user_ids))
+    for user, channel_id in await session.execute(users_and_channels):
+        batch.users[user.id] = user
+        if channel_id is not None:
+            batch.channels[user.id].append(channel_id)
     return batch
 
 

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.install.stamp
 
-.PHONY: install run test lint typecheck pytest devstack-up devstack-down cluster cluster-down bench-stack bench bench-relay bench-reminders bench-pipeline bench-floor bench-cluster screenshots lock clean
+.PHONY: install run test lint typecheck pytest devstack-up devstack-down cluster cluster-down bench-stack bench bench-relay bench-reminders bench-reminder-pipeline bench-pipeline bench-floor bench-cluster screenshots lock clean
 
 install: $(STAMP)
 
@@ -70,6 +70,9 @@ bench-relay: install bench-stack
 
 bench-reminders: install bench-stack
 	env $$(scripts/devstack env) $(BIN)/python bench/reminder_timeliness.py
+
+bench-reminder-pipeline: install bench-stack
+	env $$(scripts/devstack env) $(BIN)/python bench/reminder_pipeline.py
 
 bench-pipeline: install bench-stack
 	env $$(scripts/devstack env) $(BIN)/python bench/event_pipeline.py

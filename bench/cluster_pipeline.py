@@ -28,7 +28,7 @@ from rich.console import Console
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import speed_probe_ms, write_section
+from common import runs_table, speed_probe_ms, write_section
 from event_pipeline import (
     TARGET_P99,
     Writer,
@@ -123,8 +123,7 @@ def report(results: list[dict[str, Any]], rates: list[int], command: str) -> lis
         "cluster's outbox every 10 ms; latency is from each commit to the commit of the analytics "
         "consumer's transaction that applied it (PostgreSQL's commit timestamps).",
         "",
-        "| measurement | " + " | ".join(f"run {n}" for n in range(1, len(results) + 1)) + " |",
-        "|---|" + "---|" * len(results),
+        *runs_table(len(results)),
         "| this machine's speed before the run (`speed_probe_ms`) | "
         + " | ".join(f"{r['probe']:.0f} ms" for r in results)
         + " |",

@@ -82,6 +82,14 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}){memory}, {system}"
 
 
+def runs_table(runs: int) -> list[str]:
+    """The head of a Markdown table with one column per run."""
+    return [
+        "| measurement | " + " | ".join(f"run {n}" for n in range(1, runs + 1)) + " |",
+        "|---|" + "---|" * runs,
+    ]
+
+
 def write_section(name: str, body: str) -> None:
     """Replace (or add) the section between this benchmark's markers."""
     start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"

@@ -55,6 +55,7 @@ from common import (
     pids_of,
     require_devstack,
     run_as_services_do,
+    runs_table,
     settle_database,
     speed_probe_ms,
     write_section,
@@ -470,8 +471,7 @@ def _report(results: list[dict[str, Any]], opts: Options) -> list[str]:
         "",
         *_verdicts(results, opts),
         "",
-        "| measurement | " + " | ".join(f"run {n}" for n in range(1, len(results) + 1)) + " |",
-        "|---|" + "---|" * len(results),
+        *runs_table(len(results)),
         f"| sustained: {opts.events:,} events in transactions of 500, outbox to consumer | "
         + " | ".join(f"**{r['rate']:,.0f} events/s** ({r['total_s']:.1f} s)" for r in results)
         + " |",

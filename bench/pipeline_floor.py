@@ -44,6 +44,7 @@ from common import (
     kafka_broker_pids,
     require_devstack,
     run_as_services_do,
+    runs_table,
     speed_probe_ms,
     write_section,
 )
@@ -268,7 +269,6 @@ def _ms(seconds: float) -> str:
 
 
 def report(results: list[dict[str, Any]], rates: Sequence[int], command: str) -> list[str]:
-    runs = range(1, len(results) + 1)
     lines = [
         "## The floor under the event pipeline: Dapr and Kafka alone (`bench/pipeline_floor.py`)",
         "",
@@ -278,8 +278,7 @@ def report(results: list[dict[str, Any]], rates: Sequence[int], command: str) ->
         "answers; latency from an event ready to publish to its arrival) and then our whole pipeline at "
         "the same rate (commit to the consumer's commit). The difference is what our code adds.",
         "",
-        "| measurement | " + " | ".join(f"run {n}" for n in runs) + " |",
-        "|---|" + "---|" * len(results),
+        *runs_table(len(results)),
         "| this machine's speed (`speed_probe_ms` before / after, lower is faster) | "
         + " | ".join(f"{r['probe_ms'][0]:.0f} / {r['probe_ms'][1]:.0f} ms" for r in results)
         + " |",

@@ -42,6 +42,7 @@ from common import (
     pids_of,
     require_devstack,
     run_as_services_do,
+    runs_table,
     speed_probe_ms,
     write_section,
 )
@@ -176,8 +177,7 @@ def report(results: list[Run], count: int) -> list[str]:
         "the burst cost each process, from its first reminder's time until 5 s after its last, per reminder; "
         "lateness is when the notification was written minus its reminder's time.",
         "",
-        "| measurement | " + " | ".join(f"run {n}" for n in range(1, len(results) + 1)) + " |",
-        "|---|" + "---|" * len(results),
+        *runs_table(len(results)),
     ]
     for name in results[0].cpu:
         lines.append(_row(f"CPU per reminder: {name}", [f"{r.cpu[name] * 1000:.2f} ms" for r in results]))

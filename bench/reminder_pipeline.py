@@ -5,10 +5,10 @@ Topology as `bench/event_pipeline.py`'s: the API service and the notifications s
 process (`todo serve`) with its own daprd sidecar, one Kafka broker, PostgreSQL. One user creates tasks
 through the API, each with a reminder at its due time, due 10 ms apart (100 a second, the load of
 `tests/cluster/test_failures.py`'s burst). While they fall due, the notifications service's clock sends
-each as an event, the relay publishes it, and its inbox and webhooks consumers take it back from Kafka.
-Each run reports, per process, the CPU time the burst cost per reminder, and how late the notifications
-were written (`recorded_at` minus the reminder's time: p50 / p99 / max). Three runs by default, each on a
-fresh database, topics and services.
+each as an event, the relay that leads (either service's) publishes it, and the inbox and webhooks
+consumers take it back from Kafka. Each run reports, per process, the CPU time the burst cost per
+reminder, and how late the notifications were written (`recorded_at` minus the reminder's time: p50 /
+p99 / max). Three runs by default, each on a fresh database, topics and services.
 
     make bench-reminder-pipeline    # scripts/devstack up postgres redis kafka daprd, then this
 """
@@ -68,7 +68,7 @@ class Run:
 
 def groups_of(api: ServiceProcess, notifications: ServiceProcess) -> Groups:
     return {
-        "notifications service (clock, relay, consumers)": lambda: [notifications.process.pid],
+        "notifications service": lambda: [notifications.process.pid],
         "notifications sidecar": lambda: [notifications.sidecar.process.pid],
         "API service": lambda: [api.process.pid],
         "API sidecar": lambda: [api.sidecar.process.pid],
@@ -171,8 +171,9 @@ def report(results: list[Run], count: int) -> list[str]:
         f"Command: `make bench-reminder-pipeline` (= `bench/reminder_pipeline.py --count {count}`), "
         f"{len(results)} runs, each with a fresh database, topics and services. One user's {count:,} tasks, "
         f"created through the API, each reminded at its due time, due 10 ms apart ({RATE} a second): the "
-        "notifications service's clock sends each reminder as an event, its relay publishes it through its "
-        "sidecar, and its inbox and webhooks consumers take it back from Kafka. Each process on its own, "
+        "notifications service's clock sends each reminder as an event, the relay that leads (in either "
+        "service) publishes it through its sidecar, and the notifications service's inbox and webhooks "
+        "consumers take it back from Kafka. Each process on its own, "
         "with its own daprd 1.18, one Kafka broker, PostgreSQL 15, on this machine's 2 cores. CPU is what "
         "the burst cost each process, from its first reminder's time until 5 s after its last, per reminder; "
         "lateness is when the notification was written minus its reminder's time.",

@@ -231,6 +231,11 @@ def pids_of(pattern: str) -> list[int]:
     return found
 
 
+def postgres_pids() -> list[int]:
+    """PostgreSQL's processes now: its connections come and go, so ask at each reading."""
+    return pids_of("postgres:") + pids_of("bin/postgres")
+
+
 def kafka_broker_pids() -> list[int]:
     """The devstack's single broker, which the benchmarks use (not the three-broker cluster of the tests)."""
     return pids_of("/kafka/server.properties")

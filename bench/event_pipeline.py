@@ -52,7 +52,7 @@ from common import (
     housekeeping_runs,
     kafka_broker_pids,
     machine_cpu_seconds,
-    pids_of,
+    postgres_pids,
     require_devstack,
     run_as_services_do,
     runs_table,
@@ -188,9 +188,7 @@ class Probe:
             "notifications service": lambda: [notifications.process.pid],
             "notifications sidecar": lambda: [notifications.sidecar.process.pid],
             "Kafka": kafka_broker_pids,
-            "PostgreSQL": lambda: (
-                pids_of("postgres:") + pids_of("bin/postgres")
-            ),  # its connections come and go
+            "PostgreSQL": postgres_pids,
         }
 
     def _hops(self) -> dict[str, Buckets]:

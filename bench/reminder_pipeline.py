@@ -32,6 +32,7 @@ import httpx
 import typer
 from rich.console import Console
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
@@ -39,14 +40,13 @@ from common import (
     fresh_postgres,
     fresh_topics,
     kafka_broker_pids,
-    pids_of,
+    postgres_pids,
     require_devstack,
     run_as_services_do,
     runs_table,
     speed_probe_ms,
     write_section,
 )
-from todo.bootstrap import build_container
 from todo.config import Role, Settings
 from todo.dapr_local import LocalServers, ServiceProcess, spawn_service
 from todo.migrate import upgrade
@@ -73,7 +73,7 @@ def groups_of(api: ServiceProcess, notifications: ServiceProcess) -> Groups:
         "API service": lambda: [api.process.pid],
         "API sidecar": lambda: [api.sidecar.process.pid],
         "Kafka": kafka_broker_pids,
-        "PostgreSQL": lambda: pids_of("postgres:") + pids_of("bin/postgres"),
+        "PostgreSQL": postgres_pids,
     }
 
 
@@ -124,24 +124,24 @@ async def one_run(database_url: str, count: int) -> Run:
         finally:
             await notifications.stop()
             await api.stop()
-    late = await written_lateness(settings, user_id)
+    late = await written_lateness(database_url, user_id)
     if len(late) != count:
         raise RuntimeError(f"{len(late):,} of {count:,} reminders reached the inbox")
     return Run(cpu={name: (after[name] - before[name]) / count for name in groups}, late=late)
 
 
-async def written_lateness(settings: Settings, user_id: str) -> list[float]:
+async def written_lateness(database_url: str, user_id: str) -> list[float]:
     """Each of the user's notifications: when it was written minus its reminder's time, in seconds."""
-    container = build_container(settings)
+    engine = create_async_engine(database_url)
     try:
-        async with container.sessions() as session:
-            rows = await session.execute(
+        async with engine.connect() as conn:
+            rows = await conn.execute(
                 text("SELECT extract(epoch FROM recorded_at - due_at) FROM notifications WHERE user_id = :u"),
                 {"u": uuid.UUID(user_id)},
             )
             return sorted(float(seconds) for (seconds,) in rows)
     finally:
-        await container.engine.dispose()
+        await engine.dispose()
 
 
 def main(
